@@ -1,0 +1,53 @@
+"""Administrative days (REFERENCE.md §8).
+
+Holidays are Saturdays, Sundays, national holidays (jpholiday) and the year-end closure from
+29 December to 3 January. A deadline that falls on a holiday moves to the next business day.
+"""
+
+import datetime as dt
+
+import jpholiday
+
+from . import clock
+
+
+def is_year_end_closure(day: dt.date) -> bool:
+    """Return True from 29 December to 3 January inclusive."""
+    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+
+
+def is_business_day(day: dt.date) -> bool:
+    """Return True when government offices are open on ``day``."""
+    if day.weekday() >= 5:
+        return False
+    if is_year_end_closure(day):
+        return False
+    return not jpholiday.is_holiday(day)
+
+
+def next_business_day(day: dt.date) -> dt.date:
+    """Return the first business day strictly after ``day``."""
+    candidate = day + dt.timedelta(days=1)
+    while not is_business_day(candidate):
+        candidate += dt.timedelta(days=1)
+    return candidate
+
+
+def roll_forward(day: dt.date) -> dt.date:
+    """Return ``day`` itself when it is a business day, else the next business day."""
+    return day if is_business_day(day) else next_business_day(day)
+
+
+def deadline(event: dt.date, *, days: int) -> dt.date:
+    """Return the last day to act on an event with a ``days``-day limit (e.g. 14 for Art. 19-16).
+
+    The period counts from the day after the event (Civil Code art. 140: the first day is not
+    counted), so an event on 1 April with 14 days ends on 15 April; a last day that is a holiday
+    moves to the next business day (Act on Administrative Holidays art. 2).
+    """
+    return roll_forward(event + dt.timedelta(days=days))
+
+
+def days_left(last_day: dt.date, *, today: dt.date | None = None) -> int:
+    """Return how many days remain until ``last_day`` (0 on the day itself, negative when late)."""
+    return (last_day - (today or clock.today())).days

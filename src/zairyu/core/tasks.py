@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .work import run_sweepers
+
+
+@shared_task(name="zairyu.core.sweep", ignore_result=True)
+def sweep() -> dict[str, int]:
+    """Re-enqueue rows that are due or whose worker died (runs from Celery beat)."""
+    return run_sweepers()

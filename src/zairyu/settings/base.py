@@ -1,0 +1,218 @@
+"""Settings shared by every environment. Nothing secret and nothing machine-specific lives here."""
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from .env import env_bool, env_int, env_list, env_str
+
+# src/zairyu/settings/base.py -> the repository root
+BASE_DIR = Path(__file__).resolve().parents[3]
+VAR_DIR = Path(env_str("ZAIRYU_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "csp",
+    "zairyu.core",
+    "zairyu.audit",
+    "zairyu.mail",
+    "zairyu.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "zairyu.core.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "zairyu.urls"
+WSGI_APPLICATION = "zairyu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "zairyu.portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+
+def database_config(url: str | None) -> dict:
+    """Build the default database from DATABASE_URL, or the SQLite file under var/.
+
+    SQLite holds official records here, so it runs in WAL mode with synchronous=FULL and takes
+    its write lock at BEGIN (IMMEDIATE), which avoids "database is locked" upgrades mid-transaction.
+    PostgreSQL connections are kept for CONN_MAX_AGE and health-checked before reuse, so a
+    database restart heals without restarting the web processes.
+    """
+    if not url:
+        url = f"sqlite:///{VAR_DIR / 'zairyu.sqlite3'}"
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        }
+    else:
+        config["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+    config["ATOMIC_REQUESTS"] = False
+    return config
+
+
+DATABASES = {"default": database_config(env_str("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# --- Languages -------------------------------------------------------------------------------
+LANGUAGE_CODE = "ja"
+LANGUAGES = [
+    ("ja", _("Japanese")),
+    ("en", _("English")),
+    ("zh-hans", _("Simplified Chinese")),
+    ("zh-hant", _("Traditional Chinese")),
+    ("ko", _("Korean")),
+    ("es", _("Spanish")),
+    ("pt", _("Portuguese")),
+    ("tl", _("Tagalog")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files ---------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if env_str("AWS_STORAGE_BUCKET_NAME"):
+    # Object storage (S3-compatible) for uploaded files; see docs/configuration.md.
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+# --- Security --------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# ID-18: a session ends after 30 minutes without activity.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Mail ------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# ML-1 (001 Q58): mails come from an address that takes no replies.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Zairyu <no-reply@zairyu.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Outbox retry policy: attempt n waits MAIL_RETRY_BASE_SECONDS * 2**(n-1), capped.
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
+MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 30)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 3600)
+# Demo mailbox page (/demo/mailbox/): lists the outbox so a person trying the demo can follow
+# the links in registration mails. Never on in production.
+ZAIRYU_DEMO_MAILBOX = False
+
+# --- Background work (see DESIGN.md: the database row is the truth) ---------------------------
+# A worker that claims a row holds it for this long; a row still claimed after that is
+# considered abandoned (worker killed) and the sweeper hands it out again.
+ZAIRYU_WORK_LEASE_SECONDS = env_int("ZAIRYU_WORK_LEASE_SECONDS", 300)
+ZAIRYU_SWEEP_SECONDS = env_int("ZAIRYU_SWEEP_SECONDS", 30)
+ZAIRYU_AUDIT_SEAL_SECONDS = env_int("ZAIRYU_AUDIT_SEAL_SECONDS", 5)
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "broker")))
+CELERY_BEAT_SCHEDULE_FILE = VAR_DIR / "celerybeat-schedule"
+
+# Absolute links in mails point here.
+ZAIRYU_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Portal ----------------------------------------------------------------------------------
+# UX-4: the helpdesk contact shown in every footer comes from configuration, never hard-coded.
+ZAIRYU_HELPDESK = {
+    "name": env_str("HELPDESK_NAME", "Zairyu helpdesk (demo)"),
+    "phone": env_str("HELPDESK_PHONE", "0570-000-000"),
+    "email": env_str("HELPDESK_EMAIL", "helpdesk@zairyu.example"),
+    "hours": env_str("HELPDESK_HOURS", "9:00-17:00"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,12 @@
+"""Settings for ``make run`` on one machine: SQLite, filesystem broker, mails kept in var/."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+from .env import env_list, env_str
+
+DEBUG = True
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-used-in-production")  # noqa: S105
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+ZAIRYU_DEMO_MAILBOX = True

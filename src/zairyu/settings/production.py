@@ -1,0 +1,30 @@
+"""Production: refuses to start without SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL.
+
+Passes ``manage.py check --deploy`` with no warnings (tests/test_settings.py runs it).
+"""
+
+from .base import *  # noqa: F403
+from .base import STORAGES, database_config
+from .env import env_bool, env_int, env_list, env_required
+
+SECRET_KEY = env_required("SECRET_KEY")
+ALLOWED_HOSTS = [h.strip() for h in env_required("ALLOWED_HOSTS").split(",") if h.strip()]
+DATABASES = {"default": database_config(env_required("DATABASE_URL"))}
+DEBUG = False
+
+# TLS ends at the proxy in front of the web machines; it must set X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 63072000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

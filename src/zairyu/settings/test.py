@@ -1,0 +1,23 @@
+"""Settings for the test suite: PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
+from .env import env_str
+
+SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; Argon2 in its own test
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+STATIC_URL = "/static/"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: worker processes started by the tests must see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Tests run tasks in-process right after commit unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_FOLDER = VAR_DIR / "test-broker"

@@ -1,0 +1,15 @@
+"""URL map. Language-independent paths; the language comes from the cookie or Accept-Language."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("zairyu.portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("zairyu.core.urls")),
+]
+
+if settings.ZAIRYU_DEMO_MAILBOX:
+    urlpatterns += [path("demo/mailbox/", include("zairyu.mail.urls"))]
