@@ -102,6 +102,8 @@ def mail_send(*, mail_id: int) -> bool:
     )
     if not claimed:
         return False  # sent already, not yet due, or another worker has it
+    # ``attempts`` as claimed is our fencing token: a worker that was presumed dead and wakes up
+    # later cannot overwrite the outcome of the worker that took the mail over from it.
     mail = Mail.objects.get(pk=mail_id)
     message = EmailMessage(
         subject=mail.subject,
@@ -116,7 +118,7 @@ def mail_send(*, mail_id: int) -> bool:
         _record_failure(mail, exc)
         return False
     with transaction.atomic():
-        Mail.objects.filter(pk=mail.pk, state=Mail.State.SENDING).update(
+        Mail.objects.filter(pk=mail.pk, state=Mail.State.SENDING, attempts=mail.attempts).update(
             state=Mail.State.SENT, sent_at=clock.now(), leased_until=None, last_error=""
         )
         MailAttempt.objects.create(mail=mail, at=clock.now(), succeeded=True)
@@ -129,7 +131,7 @@ def _record_failure(mail: Mail, exc: Exception) -> None:
     now = clock.now()
     final = mail.attempts >= settings.MAIL_MAX_ATTEMPTS
     with transaction.atomic():
-        Mail.objects.filter(pk=mail.pk, state=Mail.State.SENDING).update(
+        Mail.objects.filter(pk=mail.pk, state=Mail.State.SENDING, attempts=mail.attempts).update(
             state=Mail.State.FAILED if final else Mail.State.QUEUED,
             next_attempt_at=now + retry_delay(mail.attempts),
             leased_until=None,

@@ -1,7 +1,7 @@
 """Settings for ``make run`` on one machine: SQLite, filesystem broker, mails kept in var/."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import STATIC_ROOT, VAR_DIR
 from .env import env_list, env_str
 
 DEBUG = True
@@ -10,3 +10,6 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 ZAIRYU_DEMO_MAILBOX = True
+
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, STATIC_ROOT, VAR_DIR
 from .env import env_str
 
 SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -21,3 +21,6 @@ else:
 # Tests run tasks in-process right after commit unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_FOLDER = VAR_DIR / "test-broker"
+
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
