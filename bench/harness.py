@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,12 +81,14 @@ def describe_database(env: dict[str, str]) -> tuple[str, str]:
     out = manage(
         env,
         "shell",
+        "--no-imports",
+        "-v0",
         "-c",
         "from django.db import connection; "
         "print(connection.vendor); "
         "print('.'.join(map(str, connection.get_database_version())))",
     )
-    vendor, version = out.split()[:2]
+    vendor, version = out.split()[-2:]
     return vendor, version
 
 
@@ -361,8 +364,29 @@ def probe(url: str, method: str = "GET", body: str | None = None, headers=None) 
 
 
 @dataclass
+class Figure:
+    """Values of one named figure, one per round, and how to print them."""
+
+    unit: str
+    digits: int
+    combine: str  # "median" or "sum" over the rounds
+    values: list[float] = field(default_factory=list)
+
+    def value(self) -> float:
+        """Return the value to print: the median (or the sum) of the rounds' values."""
+        if self.combine == "sum":
+            return sum(self.values)
+        return statistics.median(self.values)
+
+
+@dataclass
 class BenchContext:
-    """The running server, the load settings and the baseline measured in this run."""
+    """The running server, the load settings and the baseline measured in this round.
+
+    Figures are collected with :meth:`figure` (or :meth:`report` and :meth:`ratio`) and printed
+    by :meth:`flush` once every round has run: with several rounds each figure is the median of
+    the rounds, and each ratio is taken against the baseline of its own round first.
+    """
 
     server: Server
     duration: float = 8
@@ -370,6 +394,7 @@ class BenchContext:
     connections: int = 8
     threads: int = 1
     results: dict[str, WrkResult] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -379,7 +404,7 @@ class BenchContext:
 
     @property
     def baseline(self) -> WrkResult | None:
-        """Return the baseline measured in this run (None if it did not run)."""
+        """Return the baseline measured in this round (None if it did not run)."""
         return self.results.get("baseline_insert")
 
     def manage(self, *args: str) -> str:
@@ -417,24 +442,38 @@ class BenchContext:
             run_wrk(url, duration=self.warmup, **options)
         return run_wrk(url, duration=duration or self.duration, **options)
 
+    def figure(
+        self, name: str, value: float, unit: str, digits: int = 1, combine: str = "median"
+    ) -> None:
+        """Record one figure for this round; :meth:`flush` prints it."""
+        figure = self.figures.setdefault(name, Figure(unit=unit, digits=digits, combine=combine))
+        figure.values.append(value)
+
     def report(self, name: str, result: WrkResult) -> None:
-        """Print requests/s and p50/p90/p99 for ``name`` and remember the result."""
+        """Record requests/s and p50/p90/p99 for ``name`` and remember the result."""
         self.results[name] = result
-        emit(f"{name}_rps", result.rps, "req/s")
-        emit(f"{name}_p50", result.p50_ms, "ms", digits=2)
-        emit(f"{name}_p90", result.p90_ms, "ms", digits=2)
-        emit(f"{name}_p99", result.p99_ms, "ms", digits=2)
-        emit(f"{name}_requests", result.requests, "requests")
-        emit(f"{name}_failed", result.failed, "requests")
+        self.figure(f"{name}_rps", result.rps, "req/s")
+        self.figure(f"{name}_p50", result.p50_ms, "ms", digits=2)
+        self.figure(f"{name}_p90", result.p90_ms, "ms", digits=2)
+        self.figure(f"{name}_p99", result.p99_ms, "ms", digits=2)
+        self.figure(f"{name}_requests", result.requests, "requests", digits=0)
+        self.figure(f"{name}_failed", result.failed, "requests", digits=0, combine="sum")
+        log(f"{name}: {result.rps:.1f} req/s, p99 {result.p99_ms:.2f} ms")
         if result.failed:
             self.failures.append(name)
             log(f"{name}: {result.failed} failed requests; its figures are not to be trusted")
 
     def ratio(self, name: str, result: WrkResult) -> float | None:
-        """Print ``result``'s requests/s divided by the baseline's as ``NAME: 0.85 ratio``."""
+        """Record ``result``'s requests/s divided by the baseline's as ``NAME: 0.85 ratio``."""
         if self.baseline is None or self.baseline.rps <= 0:
-            log(f"{name}: no baseline in this run, so no ratio")
+            log(f"{name}: no baseline in this round, so no ratio")
             return None
         value = result.rps / self.baseline.rps
-        emit(name, value, "ratio", digits=2)
+        self.figure(name, value, "ratio", digits=2)
         return value
+
+    def flush(self) -> None:
+        """Print every recorded figure (median or sum over the rounds) and forget them."""
+        for name, figure in self.figures.items():
+            emit(name, figure.value(), figure.unit, digits=figure.digits)
+        self.figures.clear()

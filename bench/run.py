@@ -4,7 +4,7 @@ Every module bench/bench_*.py that defines ``run(ctx)`` is a benchmark; its name
 ``NAME`` (or the file name without ``bench_``). The baseline runs first, always, because the
 other benchmarks print their throughput as a ratio of it. Usage::
 
-    .venv/bin/python bench/run.py [--duration 8] [--only NAME ...] [--list]
+    .venv/bin/python bench/run.py [--duration 8] [--rounds 1] [--only NAME ...] [--list]
 
 PostgreSQL is used when DATABASE_URL is set, SQLite under var/bench/ otherwise.
 """
@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8, help="seconds of load per benchmark")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run everything N times and print the medians"
+    )
     parser.add_argument("--warmup", type=float, default=2, help="seconds of unmeasured load first")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
@@ -81,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     database_url = os.environ.get("DATABASE_URL") or None
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     with harness.running_server(
         database_url=database_url,
         workers=args.workers,
@@ -98,19 +102,29 @@ def main(argv: list[str] | None = None) -> int:
         harness.emit("machine", f"{platform.machine()} {os.cpu_count()}", "cores")
         harness.emit("database", server.database)
         harness.emit("database_version", server.database_version)
-        gunicorn = f"{server.workers} {server.worker_class}"
-        harness.emit("gunicorn_workers", gunicorn, "workers")
+        harness.emit("gunicorn_workers", f"{server.workers} {server.worker_class}", "workers")
         if server.worker_class == "gthread":
             harness.emit("gunicorn_threads", server.threads, "threads")
         harness.emit("wrk_connections", ctx.connections, "connections")
         harness.emit("wrk_threads", ctx.threads, "threads")
         harness.emit("wrk_duration", ctx.duration, "s")
-        for name in selected:
-            harness.log(f"running {name} ({ctx.warmup:g} s warm-up, {ctx.duration:g} s measured)")
-            benchmarks[name].run(ctx)
+        harness.emit("rounds", args.rounds, "rounds")
+        harness.emit("load_average_before", load_before, "load", digits=2)
+        try:
+            for round_number in range(1, args.rounds + 1):
+                ctx.results.clear()
+                for name in selected:
+                    harness.log(
+                        f"round {round_number}/{args.rounds}: {name} "
+                        f"({ctx.warmup:g} s warm-up, {ctx.duration:g} s measured)"
+                    )
+                    benchmarks[name].run(ctx)
+        finally:
+            ctx.flush()
+    harness.emit("load_average_after", os.getloadavg()[0], "load", digits=2)
     harness.emit("bench_wall_time", time.monotonic() - started, "s")
     if ctx.failures:
-        harness.log(f"failed requests in: {', '.join(ctx.failures)}")
+        harness.log(f"failed requests in: {', '.join(sorted(set(ctx.failures)))}")
         return 1
     return 0
 

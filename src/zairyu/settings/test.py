@@ -1,6 +1,7 @@
 """Settings for the test suite: PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set."""
 
 import os
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATABASES, STATIC_ROOT, VAR_DIR
@@ -20,7 +21,7 @@ else:
 
 # Tests run tasks in-process right after commit unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_FOLDER = VAR_DIR / "test-broker"
+CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "test-broker")))
 
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
