@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = "zairyu.settings.bench"
@@ -39,10 +40,17 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+# Files that get a copy of every figure line (bench/run.py adds one under bench/results/).
+FIGURE_SINKS: list[TextIO] = []
+
+
 def emit(name: str, value: float | int | str, unit: str = "", digits: int = 1) -> None:
-    """Print one figure as a ``name: value unit`` line."""
+    """Print one figure as a ``name: value unit`` line (and copy it to FIGURE_SINKS)."""
     text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-    print(f"{name}: {text} {unit}".rstrip(), flush=True)
+    line = f"{name}: {text} {unit}".rstrip()
+    print(line, flush=True)
+    for sink in FIGURE_SINKS:
+        sink.write(line + "\n")
 
 
 # --- The server ----------------------------------------------------------------------------

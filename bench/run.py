@@ -12,6 +12,7 @@ PostgreSQL is used when DATABASE_URL is set, SQLite under var/bench/ otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import platform
@@ -27,6 +28,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import harness  # noqa: E402
 
+RESULTS_DIR = BENCH_DIR / "results"  # ignored by git
 BASELINE = "baseline"
 
 
@@ -63,12 +65,18 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
         metavar="NAME",
         help=f"run only this benchmark (repeatable; the baseline always runs): {', '.join(names)}",
     )
+    parser.add_argument(
+        "--no-save",
+        dest="save",
+        action="store_false",
+        help="do not copy the figures to bench/results/",
+    )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start the server once, run the selected benchmarks in turn and print their figures."""
+    """Read the command line, pick the benchmarks and run them; return the exit status."""
     benchmarks = discover()
     args = parse_args(argv, list(benchmarks))
     if args.list:
@@ -83,6 +91,24 @@ def main(argv: list[str] | None = None) -> int:
         selected = [n for n in benchmarks if n == BASELINE or n in args.only]
 
     database_url = os.environ.get("DATABASE_URL") or None
+    with contextlib.ExitStack() as stack:
+        if args.save:
+            RESULTS_DIR.mkdir(exist_ok=True)
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            kind = database_url.split(":", 1)[0] if database_url else "sqlite"
+            path = RESULTS_DIR / f"{stamp}-{kind}.txt"
+            harness.FIGURE_SINKS.append(stack.enter_context(path.open("w")))
+            harness.log(f"figures are also written to {path.relative_to(harness.REPO)}")
+        return run_all(args, benchmarks, selected, database_url)
+
+
+def run_all(
+    args: argparse.Namespace,
+    benchmarks: dict[str, ModuleType],
+    selected: list[str],
+    database_url: str | None,
+) -> int:
+    """Start the server, run the selected benchmarks for every round and print the figures."""
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     with harness.running_server(
@@ -107,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             harness.emit("gunicorn_threads", server.threads, "threads")
         harness.emit("wrk_connections", ctx.connections, "connections")
         harness.emit("wrk_threads", ctx.threads, "threads")
-        harness.emit("wrk_duration", ctx.duration, "s")
+        harness.emit("wrk_duration", f"{ctx.duration:g}", "s")
         harness.emit("rounds", args.rounds, "rounds")
         harness.emit("load_average_before", load_before, "load", digits=2)
         try:

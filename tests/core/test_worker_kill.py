@@ -150,6 +150,7 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
         mail = mail_services.mail_queue(
             template="mail_check", to="resident@example.jp", language="ja", context={}
         )
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery lets this variable override broker=
     publisher = Celery("publisher", broker=url)
     if kind == "filesystem":
         publisher.conf.broker_transport_options = transport_options(folder)
