@@ -124,16 +124,21 @@ def wait_for_health(base_url: str, proc: subprocess.Popen, timeout: float = 30.0
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
-    """Stop gunicorn gracefully (SIGTERM to its master), then kill its group if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            log("gunicorn did not stop in time; killing its process group")
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # leftover workers, if any
-    proc.wait()
+    """Stop gunicorn gracefully (SIGTERM to its master), then kill its group if it lingers.
+
+    The master waits for its workers before it exits, so after a clean stop nothing is left.
+    The group is killed only while the master is still unreaped, so its id cannot be reused.
+    """
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        log("gunicorn did not stop in time; killing its process group")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 @dataclass

@@ -47,7 +47,8 @@ def browser():
 @pytest.fixture
 def page(browser):
     # bypass_csp lets axe-core inject its script; the site's own pages never need it.
-    context = browser.new_context(bypass_csp=True, locale="ja-JP")
+    # An English-speaking browser: the site still opens in Japanese until the user switches.
+    context = browser.new_context(bypass_csp=True, locale="en-US")
     page = context.new_page()
     yield page
     context.close()

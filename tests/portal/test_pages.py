@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 LANGUAGE_CODES = ["ja", "en", "zh-hans", "zh-hant", "ko", "es", "pt", "tl"]
 
 
-def test_top_page_is_japanese_by_default(client):
-    response = client.get("/")
+def test_top_page_is_japanese_by_default_whatever_the_browser_asks(client):
+    response = client.get("/", headers={"accept-language": "en-US,en;q=0.9"})
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="ja">' in html
