@@ -151,7 +151,7 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
             template="mail_check", to="resident@example.jp", language="ja", context={}
         )
     monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery lets this variable override broker=
-    publisher = Celery("publisher", broker=url)
+    publisher = Celery("publisher", broker=url, set_as_current=False)
     if kind == "filesystem":
         publisher.conf.broker_transport_options = transport_options(folder)
     publisher.send_task("zairyu.mail.send", args=[mail.pk])
