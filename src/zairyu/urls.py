@@ -6,6 +6,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("zairyu.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("reference/", include("zairyu.reference.urls")),
+    path("backoffice/", include("zairyu.backoffice.urls")),
     path("admin/", admin.site.urls),
     path("", include("zairyu.core.urls")),
     # Answers 404 unless settings.ZAIRYU_DEMO_MAILBOX is on (dev only).

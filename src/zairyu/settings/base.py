@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "zairyu.audit",
     "zairyu.mail",
     "zairyu.portal",
+    "zairyu.reference",
+    "zairyu.cards",
+    "zairyu.backoffice",
 ]
 
 MIDDLEWARE = [
