@@ -14,6 +14,12 @@ GOOD_ENV = {
     "SECRET_KEY": "x7#k2!p9@vQz$Lm4^rT8&wB1*nC6(yF3)hJ5_dG0+sA2-eK9=uM7",
     "ALLOWED_HOSTS": "zairyu.example.jp",
     "DATABASE_URL": "postgres://zairyu@db.internal:5432/zairyu",
+    "SITE_URL": "https://zairyu.example.jp",
+    "DEFAULT_FROM_EMAIL": "Zairyu <no-reply@zairyu.example.jp>",
+    "HELPDESK_NAME": "Zairyu helpdesk",
+    "HELPDESK_PHONE": "0570-000-000",
+    "HELPDESK_EMAIL": "helpdesk@zairyu.example.jp",
+    "HELPDESK_HOURS": "9:00-17:00",
 }
 
 
@@ -39,7 +45,9 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SITE_URL", "HELPDESK_PHONE"]
+)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in GOOD_ENV.items() if k != missing}
     result = manage("check", env=env)

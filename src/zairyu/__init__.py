@@ -1,4 +1,4 @@
-"""Zairyu: Japan's online immigration procedures (e-Notification, online residence applications, back office)."""
+"""Zairyu: Japan's online immigration procedures (notifications, applications, back office)."""
 
 from .celery import app as celery_app
 

@@ -7,9 +7,12 @@ Settings come from Django's (``CELERY_`` prefix); the filesystem transport is th
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zairyu.settings.dev")
+# Servers and workers default to production settings (which refuse to start unconfigured);
+# manage.py defaults to dev and its child processes inherit that choice.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zairyu.settings.production")
 
 app = Celery("zairyu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -43,6 +46,10 @@ def _configure(sender: Celery, **kwargs) -> None:
         "sweep-work": {
             "task": "zairyu.core.sweep",
             "schedule": float(settings.ZAIRYU_SWEEP_SECONDS),
+        },
+        "housekeeping": {
+            "task": "zairyu.core.housekeeping",
+            "schedule": crontab(hour=3, minute=17),
         },
         "seal-audit-events": {
             "task": "zairyu.audit.seal",

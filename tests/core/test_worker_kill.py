@@ -7,6 +7,7 @@ the sweeper once the lease has run out, and a real SMTP server receives the mail
 Run on the filesystem broker (which loses the in-flight message) and on Redis.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -52,10 +53,8 @@ class HungSmtpServer:
     def close(self) -> None:
         for conn in self.connections:
             conn.close()
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
         self.sock.close()
         self.thread.join(5)
 
@@ -82,7 +81,9 @@ def database_url() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{sd['NAME']}"
     user = sd.get("USER") or "postgres"
-    return f"postgres://{user}@{sd.get('HOST') or '127.0.0.1'}:{sd.get('PORT') or 5432}/{sd['NAME']}"
+    return (
+        f"postgres://{user}@{sd.get('HOST') or '127.0.0.1'}:{sd.get('PORT') or 5432}/{sd['NAME']}"
+    )
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
@@ -128,8 +129,20 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     worker_cmd = [
-        sys.executable, "-m", "celery", "-A", "zairyu", "worker", "--pool", "prefork",
-        "--concurrency", "1", "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "zairyu",
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
     ]
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -139,7 +152,11 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
         log = (logs / f"{name}.log").open("w")
         proc = subprocess.Popen(
             [*worker_cmd, "-n", f"{name}@%h", *extra],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         procs.append(proc)
         return proc
@@ -180,10 +197,8 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
         raise
     finally:
         for proc in procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(10)
         smtp.stop()
         hung.close()

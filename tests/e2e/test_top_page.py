@@ -24,7 +24,9 @@ def test_top_page_switches_from_japanese_to_english(live_server, page):
 
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_ux2_top_page_has_no_accessibility_violations(live_server, page, language):
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
     page.goto(live_server.url + "/")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()

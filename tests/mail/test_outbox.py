@@ -124,3 +124,23 @@ def test_ml1_mail_in_the_recipients_language_falling_back_to_english(language, e
     subject, body = mail_render(template="mail_check", language=language, context={})
     assert expected in subject
     assert body.endswith("\n")
+
+
+def test_bo9_failed_mail_can_be_requeued_by_an_operator_and_is_audited(
+    smtp_server, settings, admin_user
+):
+    from zairyu.audit.models import AuditEvent
+    from zairyu.mail.services import mail_requeue
+
+    settings.MAIL_MAX_ATTEMPTS = 1
+    smtp_server.stop()
+    mail = queue_check_mail()
+    mail.refresh_from_db()
+    assert mail.state == Mail.State.FAILED
+    smtp_server.start()
+    assert mail_requeue(mail=mail, actor=admin_user) is True
+    mail.refresh_from_db()
+    assert mail.state == Mail.State.SENT
+    assert len(smtp_server.messages) == 1
+    assert AuditEvent.objects.filter(action="mail.requeued", object_id=str(mail.pk)).exists()
+    assert mail_requeue(mail=mail, actor=admin_user) is False  # only failed mails

@@ -15,11 +15,15 @@ class AuditedModelAdmin:
             before = model_to_dict(previous) if previous else None
         super().save_model(request, obj, form, change)
         action = f"{obj._meta.label_lower}.{'changed' if change else 'created'}"
-        audit_record(action=action, obj=obj, before=before, after=model_to_dict(obj), request=request)
+        audit_record(
+            action=action, obj=obj, before=before, after=model_to_dict(obj), request=request
+        )
 
     def delete_model(self, request, obj):
         before = model_to_dict(obj)
-        audit_record(action=f"{obj._meta.label_lower}.deleted", obj=obj, before=before, request=request)
+        audit_record(
+            action=f"{obj._meta.label_lower}.deleted", obj=obj, before=before, request=request
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

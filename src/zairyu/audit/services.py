@@ -129,17 +129,29 @@ def audit_verify() -> ChainReport:
     for event in sealed.iterator(chunk_size=2000):
         if event.seal_seq != expected_seq:
             return ChainReport(
-                False, checked, unsealed, expected_seq, None,
+                False,
+                checked,
+                unsealed,
+                expected_seq,
+                None,
                 f"event at position {expected_seq} is missing (next found: {event.seal_seq})",
             )
         if event.prev_hash != prev:
             return ChainReport(
-                False, checked, unsealed, event.seal_seq, event.pk,
+                False,
+                checked,
+                unsealed,
+                event.seal_seq,
+                event.pk,
                 "link to the previous event does not match",
             )
         if event_digest(_normalised(event), seq=event.seal_seq, prev_hash=prev) != event.hash:
             return ChainReport(
-                False, checked, unsealed, event.seal_seq, event.pk,
+                False,
+                checked,
+                unsealed,
+                event.seal_seq,
+                event.pk,
                 "content does not match its seal (the row was changed)",
             )
         prev = event.hash
@@ -147,7 +159,11 @@ def audit_verify() -> ChainReport:
         checked += 1
     if head is not None and (head.last_seq != checked or head.last_hash != prev):
         return ChainReport(
-            False, checked, unsealed, checked + 1, None,
+            False,
+            checked,
+            unsealed,
+            checked + 1,
+            None,
             f"chain ends at position {checked} but the head says {head.last_seq} "
             "(events were removed from the end)",
         )

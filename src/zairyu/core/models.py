@@ -6,3 +6,6 @@ class BaselineRow(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     payload = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"baseline {self.pk}"

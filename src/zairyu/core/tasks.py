@@ -1,9 +1,15 @@
 from celery import shared_task
 
-from .work import run_sweepers
+from .work import run_housekeeping, run_sweepers
 
 
 @shared_task(name="zairyu.core.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
     """Re-enqueue rows that are due or whose worker died (runs from Celery beat)."""
     return run_sweepers()
+
+
+@shared_task(name="zairyu.core.housekeeping", ignore_result=True)
+def housekeeping() -> dict[str, int]:
+    """Delete expired sessions and prune the filesystem broker's processed messages (daily)."""
+    return run_housekeeping()

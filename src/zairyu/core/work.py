@@ -40,6 +40,24 @@ def run_sweepers() -> dict[str, int]:
     return counts
 
 
+def run_housekeeping(*, keep_processed_days: int = 1) -> dict[str, int]:
+    """Delete expired sessions; prune processed messages of the filesystem broker."""
+    import time
+
+    from django.contrib.sessions.models import Session
+
+    sessions, _ = Session.objects.filter(expire_date__lt=clock.now()).delete()
+    pruned = 0
+    processed = settings.CELERY_BROKER_FOLDER / "processed"
+    if settings.CELERY_BROKER_URL.startswith("filesystem://") and processed.is_dir():
+        cutoff = time.time() - keep_processed_days * 86400
+        for path in processed.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                pruned += 1
+    return {"sessions": sessions, "broker_messages": pruned}
+
+
 def lease_until() -> dt.datetime:
     """Return when a claim taken now expires."""
     return clock.now() + dt.timedelta(seconds=settings.ZAIRYU_WORK_LEASE_SECONDS)

@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Mail, MailAttempt
+from .services import mail_requeue
 
 
 class MailAttemptInline(admin.TabularInline):
@@ -20,6 +23,20 @@ class MailAdmin(admin.ModelAdmin):
     search_fields = ["to_address", "subject", "message_id"]
     inlines = [MailAttemptInline]
     readonly_fields = [f.name for f in Mail._meta.fields]
+    actions = ["requeue"]
+
+    @admin.action(description=_("Send the selected failed mails again"))
+    def requeue(self, request, queryset):
+        count = sum(
+            mail_requeue(mail=mail, actor=request.user, request=request)
+            for mail in queryset.filter(state=Mail.State.FAILED)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d mail queued again.", "%(count)d mails queued again.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request):
         return False

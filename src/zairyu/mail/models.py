@@ -29,9 +29,7 @@ class Mail(models.Model):
     message_id = models.CharField(max_length=255, unique=True)
     related_type = models.CharField(max_length=100, blank=True)
     related_id = models.CharField(max_length=64, blank=True)
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.QUEUED
-    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
     leased_until = models.DateTimeField(null=True, blank=True)
@@ -63,3 +61,7 @@ class MailAttempt(models.Model):
         ordering = ["id"]
         verbose_name = _("mail attempt")
         verbose_name_plural = _("mail attempts")
+
+    def __str__(self) -> str:
+        outcome = "ok" if self.succeeded else "failed"
+        return f"{self.mail_id} {self.at:%Y-%m-%d %H:%M:%S} {outcome}"

@@ -150,3 +150,26 @@ def mail_sweep(*, limit: int = 1000) -> int:
     for mail_id in ids:
         send_mail_task.delay(mail_id)
     return len(ids)
+
+
+def mail_requeue(*, mail: Mail, actor, request=None) -> bool:
+    """Put a failed mail back in the queue (an operator fixed the cause); audited."""
+    from zairyu.audit.services import audit_record
+
+    from .tasks import send_mail_task
+
+    with transaction.atomic():
+        moved = Mail.objects.filter(pk=mail.pk, state=Mail.State.FAILED).update(
+            state=Mail.State.QUEUED, next_attempt_at=clock.now(), attempts=0, last_error=""
+        )
+        if moved:
+            audit_record(
+                action="mail.requeued",
+                actor=actor,
+                obj=mail,
+                before={"state": Mail.State.FAILED},
+                after={"state": Mail.State.QUEUED},
+                request=request,
+            )
+            enqueue_on_commit(send_mail_task, mail.pk)
+    return bool(moved)

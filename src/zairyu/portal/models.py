@@ -58,7 +58,11 @@ class Notice(models.Model):
             and self.maintenance_end <= self.maintenance_start
         ):
             errors["maintenance_end"] = _("The end must be after the start.")
-        if self.published_until and self.published_from and self.published_until <= self.published_from:
+        if (
+            self.published_until
+            and self.published_from
+            and self.published_until <= self.published_from
+        ):
             errors["published_until"] = _("“Shown until” must be after “shown from”.")
         if errors:
             raise ValidationError(errors)

@@ -20,8 +20,10 @@ SERVICES = {
             _("Mid to long-term residents with a residence card (在留カード)."),
         ],
         "what": [
-            _("Changes of the organization you work for or study at: its name, its address, "
-              "its dissolution, leaving it, moving to a new one."),
+            _(
+                "Changes of the organization you work for or study at: its name, its address, "
+                "its dissolution, leaving it, moving to a new one."
+            ),
             _("End of a contract or a new contract with an organization."),
             _("Divorce from or death of your spouse."),
         ],
@@ -63,21 +65,27 @@ SERVICES = {
             "authorized employment."
         ),
         "who": [
-            _("Foreign nationals in Japan, their legal representatives and relatives "
-              "(with a My Number card)."),
+            _(
+                "Foreign nationals in Japan, their legal representatives and relatives "
+                "(with a My Number card)."
+            ),
             _("Lawyers and certified administrative procedures specialists (gyoseishoshi)."),
-            _("Staff of accepting organizations, public-interest corporations and registered "
-              "support organizations approved by the regional immigration bureau."),
+            _(
+                "Staff of accepting organizations, public-interest corporations and registered "
+                "support organizations approved by the regional immigration bureau."
+            ),
         ],
         "what": [
-            _("Certificate of Eligibility, change of status, extension of period of stay, "
-              "acquisition of status, certificate of authorized employment."),
-            _("A re-entry permit or permission to engage in other activities, together with a "
-              "change, extension or acquisition."),
+            _(
+                "Certificate of Eligibility, change of status, extension of period of stay, "
+                "acquisition of status, certificate of authorized employment."
+            ),
+            _(
+                "A re-entry permit or permission to engage in other activities, together with a "
+                "change, extension or acquisition."
+            ),
         ],
-        "not_here": _(
-            "Permanent residence and residence card procedures are not handled online."
-        ),
+        "not_here": _("Permanent residence and residence card procedures are not handled online."),
     },
 }
 

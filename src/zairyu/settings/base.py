@@ -131,8 +131,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if env_str("AWS_STORAGE_BUCKET_NAME"):
-    # Object storage (S3-compatible) for uploaded files; see docs/configuration.md.
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # Object storage (S3-compatible) for uploaded files; needs the `s3` extra (django-storages).
+    # Credentials come from the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL"),
+            "region_name": env_str("AWS_S3_REGION_NAME"),
+            "default_acl": None,
+            "querystring_auth": True,  # uploads are personal data: signed, expiring URLs only
+            "file_overwrite": False,
+        },
+    }
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -195,7 +206,7 @@ ZAIRYU_AUDIT_SEAL_SECONDS = env_int("ZAIRYU_AUDIT_SEAL_SECONDS", 5)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "broker")))
-CELERY_BEAT_SCHEDULE_FILE = VAR_DIR / "celerybeat-schedule"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Absolute links in mails point here.
 ZAIRYU_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

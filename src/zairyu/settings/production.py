@@ -11,11 +11,21 @@ SECRET_KEY = env_required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in env_required("ALLOWED_HOSTS").split(",") if h.strip()]
 DATABASES = {"default": database_config(env_required("DATABASE_URL"))}
 DEBUG = False
+# What users see and click must be this installation's, never the demo defaults.
+ZAIRYU_SITE_URL = env_required("SITE_URL")
+DEFAULT_FROM_EMAIL = env_required("DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ZAIRYU_HELPDESK = {
+    "name": env_required("HELPDESK_NAME"),
+    "phone": env_required("HELPDESK_PHONE"),
+    "email": env_required("HELPDESK_EMAIL"),
+    "hours": env_required("HELPDESK_HOURS"),
+}
 
 # TLS ends at the proxy in front of the web machines; it must set X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 63072000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -27,12 +27,30 @@ class Command(BaseCommand):
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
             "worker": [
-                python, "-m", "celery", "-A", "zairyu", "worker", "-n", "worker1@%h",
-                "--concurrency", str(concurrency), "--loglevel", "INFO",
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "zairyu",
+                "worker",
+                "-n",
+                "worker1@%h",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
             ],
             "beat": [
-                python, "-m", "celery", "-A", "zairyu", "beat", "--loglevel", "INFO",
-                "--schedule", str(settings.CELERY_BEAT_SCHEDULE_FILE),
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "zairyu",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -53,13 +71,15 @@ class Command(BaseCommand):
             while not stopping:
                 for name, proc in procs.items():
                     if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest.")
+                        self.stderr.write(
+                            f"{name} exited with {proc.returncode}; stopping the rest."
+                        )
                         stopping = True
                 time.sleep(0.5)
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.terminate()  # the main process shuts its children down (warm stop)
             deadline = time.monotonic() + 15
             for proc in procs.values():
                 try:

@@ -31,7 +31,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo log-ins\n"
-                f"  Administrator (http://127.0.0.1:8000/admin/): {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
+                "  Administrator (http://127.0.0.1:8000/admin/): "
+                f"{DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
                 "  Demo mailbox: http://127.0.0.1:8000/demo/mailbox/\n"
             )
         )
