@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("zairyu.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("zairyu.accounts.urls")),
     path("reference/", include("zairyu.reference.urls")),
     path("backoffice/", include("zairyu.backoffice.urls")),
     path("admin/", admin.site.urls),

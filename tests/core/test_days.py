@@ -52,3 +52,24 @@ def test_days_left_counts_down_to_zero_and_below():
     assert days.days_left(last, today=D(2026, 4, 1)) == 14
     assert days.days_left(last, today=last) == 0
     assert days.days_left(last, today=D(2026, 4, 16)) == -1
+
+
+@pytest.mark.django_db
+def test_ref7_administrative_closure_is_not_a_business_day():
+    from zairyu.reference.models import AdministrativeClosure
+
+    friday = D(2026, 11, 20)
+    assert days.is_business_day(friday)
+    AdministrativeClosure.objects.create(date=friday, reason_ja="臨時閉庁")
+    assert not days.is_business_day(friday)
+    assert days.next_business_day(D(2026, 11, 19)) == D(2026, 11, 24)
+    # 6 Nov + 14 = Friday 20 Nov (closed) -> over the weekend and the holiday to Tuesday 24 Nov.
+    assert days.deadline(D(2026, 11, 6), days=14) == D(2026, 11, 24)
+    AdministrativeClosure.objects.filter(date=friday).delete()
+    assert days.is_business_day(friday)
+
+
+def test_ref7_without_database_access_only_the_rules_apply():
+    # This test has no django_db mark: the closure table cannot be read, the rules still work.
+    assert days.is_business_day(D(2026, 11, 20))
+    assert not days.is_business_day(D(2026, 11, 23))

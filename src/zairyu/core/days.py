@@ -1,14 +1,45 @@
 """Administrative days (REFERENCE.md §8).
 
 Holidays are Saturdays, Sundays, national holidays (jpholiday) and the year-end closure from
-29 December to 3 January. A deadline that falls on a holiday moves to the next business day.
+29 December to 3 January, plus the extra closure days an administrator adds (the reference
+app's AdministrativeClosure table). A deadline that falls on a holiday moves to the next
+business day.
+
+This module does not import the reference app: the app registers its table as the source of
+extra closures when Django starts (``set_closure_source``). The source answers per year and
+caches per process (see zairyu/reference/cache.py), so a loop over days costs at most one query
+per year.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 import jpholiday
 
 from . import clock
+
+ClosureSource = Callable[[int], frozenset[dt.date]]
+_closure_source: ClosureSource | None = None
+
+
+def set_closure_source(source: ClosureSource | None) -> None:
+    """Register the function that returns the extra closure days of a year (None: no extras)."""
+    global _closure_source
+    _closure_source = source
+
+
+def is_extra_closure(day: dt.date) -> bool:
+    """Return True when an administrator has closed the offices on ``day``."""
+    if _closure_source is None:
+        return False
+    try:
+        return day in _closure_source(day.year)
+    except RuntimeError as exc:
+        # pytest-django refuses database access to tests that did not ask for it; those tests
+        # see the rule-based holidays only. Any other error is real and propagates.
+        if "Database access not allowed" in str(exc):
+            return False
+        raise
 
 
 def is_year_end_closure(day: dt.date) -> bool:
@@ -22,7 +53,9 @@ def is_business_day(day: dt.date) -> bool:
         return False
     if is_year_end_closure(day):
         return False
-    return not jpholiday.is_holiday(day)
+    if jpholiday.is_holiday(day):
+        return False
+    return not is_extra_closure(day)
 
 
 def next_business_day(day: dt.date) -> dt.date:

@@ -9,3 +9,14 @@ class BaselineRow(models.Model):
 
     def __str__(self) -> str:
         return f"baseline {self.pk}"
+
+
+class RateCounter(models.Model):
+    """A fixed-window counter shared by every web process (rate limits, SEC-5)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -46,7 +46,10 @@ def run_housekeeping(*, keep_processed_days: int = 1) -> dict[str, int]:
 
     from django.contrib.sessions.models import Session
 
+    from .ratelimit import prune
+
     sessions, _ = Session.objects.filter(expire_date__lt=clock.now()).delete()
+    prune()
     pruned = 0
     processed = settings.CELERY_BROKER_FOLDER / "processed"
     if settings.CELERY_BROKER_URL.startswith("filesystem://") and processed.is_dir():

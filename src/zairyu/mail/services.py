@@ -30,7 +30,7 @@ FALLBACK_LANGUAGE = "en"
 def _template(language: str, name: str, part: str):
     for lang in (language, FALLBACK_LANGUAGE):
         try:
-            return get_template(f"mail/{lang}/{name}.{part}.txt")
+            return get_template(f"mail/{lang}/{name}.{part}.txt", using="mail")
         except TemplateDoesNotExist:
             continue
     raise TemplateDoesNotExist(f"mail/{{{language},{FALLBACK_LANGUAGE}}}/{name}.{part}.txt")

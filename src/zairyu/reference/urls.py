@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reference"
-urlpatterns: list = []
+urlpatterns = [
+    path("municipalities/", views.municipalities, name="municipalities"),
+    path("postal-code/", views.postal_code, name="postal_code"),
+]

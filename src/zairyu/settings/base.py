@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "zairyu.core",
+    "zairyu.accounts",
     "zairyu.audit",
     "zairyu.mail",
     "zairyu.portal",
@@ -68,6 +69,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text mails: no HTML escaping (names with & or < must arrive as typed).
+        "NAME": "mail",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 
@@ -99,6 +108,14 @@ def database_config(url: str | None) -> dict:
 DATABASES = {"default": database_config(env_str("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+# SEC-5: failed sign-ins allowed from one client address per 15 minutes (docs/decisions/0004).
+ZAIRYU_LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30)
+# FMT-2: one password policy (zairyu.core.validators.PasswordPolicy); "agency" or "nist".
+ZAIRYU_PASSWORD_POLICY = env_str("PASSWORD_POLICY", "agency")
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "zairyu.core.validators.PasswordPolicy"}]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -1,0 +1,187 @@
+"""Sign-in, sign-out, the user's own registration (ID-16), password and e-mail change (ID-15)."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import rules, services
+from .forms import EmailChangeForm, LoginForm, PasswordChangeForm
+from .models import SERVICE_A_CATEGORIES, SERVICE_N_CATEGORIES, Category
+
+
+def refusal_message(code: str, user=None) -> str:
+    """What to tell a user whose sign-in was refused, and where to go (FMT-8)."""
+    if code == "locked":
+        if user is not None and rules.may_unlock_themselves(user):
+            return _(
+                "This auth ID is locked for 24 hours after five wrong passwords. To use it now, "
+                "set a new password with “Auth ID / password re-notification”."
+            )
+        return _(
+            "This auth ID is locked for 24 hours after five wrong passwords. Please try again "
+            "after the lock ends."
+        )
+    messages_by_code = {
+        "invalid": _(
+            "The auth ID or the password is not correct. Check upper and lower case. After five "
+            "wrong passwords the auth ID is locked for 24 hours."
+        ),
+        "rate_limited": _(
+            "Too many failed sign-ins from your network. Please wait 15 minutes and try again."
+        ),
+        "suspended": _(
+            "This account is suspended. Please contact the regional immigration bureau."
+        ),
+        "deleted": _("This account no longer exists. Please register again."),
+        "auth_id_expired": _(
+            "This auth ID has expired. Residents whose stay was extended: it works again once "
+            "the new permission is registered. Organizations: apply again at the regional "
+            "immigration bureau."
+        ),
+        "password_expired": _(
+            "Your password is more than one year old and has expired. Residents: set a new one "
+            "with “Auth ID / password re-notification”. Organizations: ask the regional "
+            "immigration bureau for a new password."
+        ),
+    }
+    return messages_by_code.get(code, messages_by_code["invalid"])
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    error = None
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_attempt(
+                auth_id=form.cleaned_data["auth_id"],
+                password=form.cleaned_data["password"],
+                request=request,
+            )
+        except services.LoginRefused as refused:
+            error = refusal_message(refused.code, refused.user)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            response = redirect(
+                next_url
+                if url_has_allowed_host_and_scheme(next_url, {request.get_host()})
+                else reverse("accounts:home")
+            )
+            if user.language:
+                from django.conf import settings
+
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    user.language,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                )
+            return response
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "error": error, "next": next_url},
+        status=400 if error else 200,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, _("You have signed out."))
+    return redirect("portal:index")
+
+
+@require_POST
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """ID-18: renew an idle session (the session is saved on every request)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return HttpResponse(status=204)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """After sign-in: the services and menus the user's category allows."""
+    user = request.user
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "service_n": user.category in SERVICE_N_CATEGORIES,
+            "service_a": user.category in SERVICE_A_CATEGORIES
+            and user.category != Category.COE_RECIPIENT,
+            "coe_recipient": user.category == Category.COE_RECIPIENT,
+            "back_office": user.is_back_office,
+        },
+    )
+
+
+@login_required
+def my_registration(request: HttpRequest) -> HttpResponse:
+    """ID-16: the user's own registered data and validity dates."""
+    user = request.user
+    return render(
+        request,
+        "accounts/me.html",
+        {
+            "auth_id_valid_until": rules.auth_id_valid_until(user),
+            "password_valid_until": rules.password_valid_until(user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                user=request.user,
+                current=form.cleaned_data["current_password"],
+                new=form.cleaned_data["new_password"],
+                request=request,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                for error in errors:
+                    form.add_error(field, error)
+        else:
+            from django.contrib.auth import update_session_auth_hash
+
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password has been changed. A mail confirms it."))
+            return redirect("accounts:me")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_email(
+                user=request.user, new_email=form.cleaned_data["email"], request=request
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                for error in errors:
+                    form.add_error(field, error)
+        else:
+            messages.success(
+                request,
+                _("Your e-mail address has been changed. Both addresses have been told."),
+            )
+            return redirect("accounts:me")
+    return render(request, "accounts/email_change.html", {"form": form})

@@ -1,0 +1,89 @@
+"""Normalise and check what people type or files carry for the card registry (FMT-3..6).
+
+This is the ONE place the cards app turns raw input into the registry's canonical form. Forms,
+the CSV importer, the services and ``card_match`` all call it; views never clean anything
+themselves. The formats are the shared validators of ``zairyu.core.validators`` (their error
+codes and messages, FMT-8); this module only picks the variant the registry stores and adds the
+one format that is the registry's own (the period of stay).
+"""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from zairyu.core.validators import (
+    CorporateNumber,
+    JisX0208Text,
+    ResidenceCardNumber,
+    RomanName,
+    RomanNameForm,
+)
+
+ROMAN_NAME_MAX = 100
+PERIOD_RE = re.compile(r"^P(?=\d)(?:(\d{1,2})Y)?(?:(\d{1,2})M)?(?:(\d{1,3})D)?$")
+
+_CARD_NUMBER = ResidenceCardNumber()
+_ROMAN_NAME = RomanName(RomanNameForm.SPACES, max_length=ROMAN_NAME_MAX)
+_CORPORATE_NUMBER = CorporateNumber()
+
+
+def card_number(value: str) -> str:
+    """Return the card number upper-cased, without spaces or hyphens (FMT-5), or raise."""
+    return _CARD_NUMBER.clean(value or "").value
+
+
+def roman_name(value: str) -> str:
+    """Return the roman name as the card prints it ("HOUMU TAROU"), or raise (FMT-3).
+
+    Full-width letters, lower case and service A's commas (002 Q4-21) are converted, not
+    refused; the parts are separated by one half-width space (001 Q66).
+    """
+    return _ROMAN_NAME.clean(value or "").value
+
+
+def roman_name_loose(value: str) -> str:
+    """Return text in the card's name form without checking it (for partial-name search)."""
+    text = unicodedata.normalize("NFKC", value or "").upper().replace(",", " ")
+    return " ".join(text.split())
+
+
+def jis_text(value: str, *, full_width: bool = False, field: str | None = None) -> str:
+    """Return Japanese text checked against JIS X 0208 levels 1 and 2 (FMT-4), or raise.
+
+    With ``full_width`` (the street part of an address, 001 Q62) half-width letters, digits,
+    kana and symbols are converted to full width first.
+    """
+    validator = JisX0208Text(field=field, convert_halfwidth=full_width)
+    return validator.clean(value or "").value
+
+
+def corporate_number(value: str) -> str:
+    """Return a 13-digit corporate number (法人番号) with its check digit (FMT-6), or raise."""
+    return _CORPORATE_NUMBER.clean(value or "").value
+
+
+def period_of_stay(value: str) -> str:
+    """Return a period of stay as an ISO 8601 duration ("P5Y", "P1Y6M", "P90D"), "" when
+    the period has no end (永住者), or raise."""
+    text = unicodedata.normalize("NFKC", value or "").strip().upper()
+    if not text:
+        return ""
+    if not PERIOD_RE.match(text):
+        raise ValidationError(
+            _(
+                "Enter the period of stay as years, months or days in ISO 8601 form, e.g. P5Y, "
+                "P1Y6M, P3M or P90D."
+            ),
+            code="period_of_stay_format",
+        )
+    return text
+
+
+def period_parts(value: str) -> tuple[int, int, int] | None:
+    """Return (years, months, days) of a normalised period, None when it has no end."""
+    match = PERIOD_RE.match(value or "")
+    if not match:
+        return None
+    return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]

@@ -1,0 +1,154 @@
+"""Reads from the card registry: the card-face match, officer search, a card's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from zairyu.audit.models import AuditEvent
+from zairyu.core import clock
+
+from . import normalise
+from .models import Person, ResidenceCard
+
+
+def _code(value) -> str | None:
+    """Accept a reference row or its code."""
+    if value is None:
+        return None
+    return str(getattr(value, "pk", value))
+
+
+def card_match(
+    *,
+    number: str,
+    roman_name: str,
+    nationality,
+    birth_date: dt.date,
+    sex: str,
+    prefecture=None,
+    municipality=None,
+    card_valid_until: dt.date | None = None,
+    allow_expired: bool = False,
+) -> ResidenceCard | None:
+    """Return the valid card whose face matches what the user typed, or None.
+
+    The one card-face check of the system (ID-1 registration, ID-12 re-notification, filings,
+    applications). It never says which field differed (001 Q63, 002 Q4-21: no enumeration),
+    so callers can only say "enter the data as printed on the card".
+
+    Required: the fields every service asks (001 Q33, 002 Q4-21) — card number, roman name,
+    nationality or region (row or ISO code), date of birth, sex ("M"/"F"). Checked when given:
+    ``prefecture`` and ``municipality`` of the address (service A asks them; a card recorded
+    without a municipality matches any municipality of its prefecture) and the card's
+    ``card_valid_until`` (service A). Each caller passes every field its form asks.
+
+    The name is normalised as the Q&A describes: half-width upper case, spaces or service A's
+    commas between the parts, full-width typing converted (001 Q66, 002 Q4-21); the number is
+    upper-cased (FMT-5). Invalidated cards never match; expired ones (validity date or end of
+    stay before today) match only with ``allow_expired=True``, for callers that refuse them
+    with their own reason (A-4: "your period of stay has ended, go to the office").
+
+    One query, through the unique index on ``number``; every other condition is checked on
+    that single row.
+    """
+    try:
+        number = normalise.card_number(number)
+        name = normalise.roman_name(roman_name)
+    except ValidationError:
+        return None
+    if not isinstance(birth_date, dt.date) or sex not in ("M", "F"):
+        return None
+    query = ResidenceCard.objects.filter(
+        number=number,
+        roman_name=name,
+        nationality_id=_code(nationality),
+        birth_date=birth_date,
+        sex=sex,
+        state=ResidenceCard.State.VALID,
+    )
+    if not allow_expired:
+        query = query.current(clock.today())
+    if prefecture is not None:
+        query = query.filter(prefecture_id=_code(prefecture))
+    if municipality is not None:
+        query = query.filter(
+            Q(municipality_id=_code(municipality)) | Q(municipality_id__isnull=True)
+        )
+    if card_valid_until is not None:
+        query = query.filter(card_valid_until=card_valid_until)
+    found = list(
+        query.select_related("person", "status", "nationality", "prefecture", "municipality")[:1]
+    )
+    return found[0] if found else None
+
+
+def card_search(
+    *,
+    number: str = "",
+    name: str = "",
+    birth_date: dt.date | None = None,
+) -> QuerySet[ResidenceCard]:
+    """Cards matching every criterion given (officer search, BO-2), newest issue first.
+
+    ``number``: whole or partial card number (an exact one uses the unique index). ``name``:
+    part of the roman name, normalised like the card (case, full-width, commas), or part of the
+    kanji name; on PostgreSQL the roman-name part uses the trigram index from migration 0002.
+    ``birth_date`` uses its own index. With no criterion the result is empty.
+    """
+    query = ResidenceCard.objects.select_related("nationality", "status", "prefecture")
+    given = False
+    number_text = "".join(normalise.roman_name_loose(number).split()).replace("-", "")
+    if number_text:
+        given = True
+        try:
+            query = query.filter(number=normalise.card_number(number_text))
+        except ValidationError:
+            query = query.filter(number__contains=number_text)
+    name_text = (name or "").strip()
+    if name_text:
+        given = True
+        if name_text.isascii() or normalise.roman_name_loose(name_text).isascii():
+            query = query.filter(roman_name__contains=normalise.roman_name_loose(name_text))
+        else:
+            query = query.filter(
+                kanji_name__contains=name_text.replace(" ", "").replace("\u3000", "")
+            )
+    if birth_date is not None:
+        given = True
+        query = query.filter(birth_date=birth_date)
+    if not given:
+        return query.none()
+    return query.order_by("roman_name", "-issued_on", "id")
+
+
+def card_get(card_id: int) -> ResidenceCard | None:
+    """Return one card with what its page shows, or None."""
+    return (
+        ResidenceCard.objects.select_related(
+            "person", "nationality", "status", "prefecture", "municipality", "prefecture__bureau"
+        )
+        .filter(pk=card_id)
+        .first()
+    )
+
+
+def person_cards(person: Person) -> QuerySet[ResidenceCard]:
+    """Every card of a person, newest first (the identity across renewals, 001 Q37)."""
+    return ResidenceCard.objects.filter(person=person).order_by("-issued_on", "-id")
+
+
+def person_current_card(person: Person) -> ResidenceCard | None:
+    """The person's card that is valid and not expired today, or None."""
+    return ResidenceCard.objects.filter(person=person).current().first()
+
+
+def card_history(card: ResidenceCard) -> QuerySet[AuditEvent]:
+    """The changes recorded for a card, newest first, without the views (audit_object_idx)."""
+    return (
+        AuditEvent.objects.filter(object_type="cards.residencecard", object_id=str(card.pk))
+        .exclude(action__in=["cards.card.viewed"])
+        .order_by("-id")
+    )

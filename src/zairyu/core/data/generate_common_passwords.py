@@ -1,0 +1,253 @@
+"""Write common-passwords.txt: predictable passwords built from well-known patterns.
+
+Django's own list (django/contrib/auth/common-passwords.txt.gz, 20,000 leaked
+passwords) is checked as well; it rarely holds a password with a symbol, so it
+cannot catch what the agency's composition rule (FMT-2: letters, digits *and*
+symbols) pushes people to: "Password1!", "P@ssw0rd", "Tokyo2024!". This list
+covers those shapes, plus long keyboard walks and repeated words for the 15-character
+NIST profile, and the words of this service ("zairyu", "nyukan").
+
+Run from the repository root and commit the output; it is deterministic:
+    .venv/bin/python src/zairyu/core/data/generate_common_passwords.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OUT = Path(__file__).with_name("common-passwords.txt")
+
+WORDS = [
+    "password",
+    "passwd",
+    "pass",
+    "qwerty",
+    "qwertyuiop",
+    "asdfgh",
+    "asdfghjkl",
+    "zxcvbnm",
+    "qazwsx",
+    "qweasd",
+    "qweasdzxc",
+    "admin",
+    "administrator",
+    "root",
+    "user",
+    "guest",
+    "login",
+    "welcome",
+    "letmein",
+    "iloveyou",
+    "monkey",
+    "dragon",
+    "master",
+    "shadow",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "soccer",
+    "superman",
+    "batman",
+    "trustno",
+    "hello",
+    "freedom",
+    "whatever",
+    "secret",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "love",
+    "angel",
+    "michael",
+    "jordan",
+    "charlie",
+    "computer",
+    "internet",
+    "starwars",
+    "pokemon",
+    "naruto",
+    "doraemon",
+    "pikachu",
+    "hellokitty",
+    "japan",
+    "nippon",
+    "nihon",
+    "tokyo",
+    "osaka",
+    "kyoto",
+    "yokohama",
+    "nagoya",
+    "sapporo",
+    "fukuoka",
+    "kobe",
+    "okinawa",
+    "sakura",
+    "fujisan",
+    "samurai",
+    "ninja",
+    "sushi",
+    "ramen",
+    "tanaka",
+    "suzuki",
+    "sato",
+    "takahashi",
+    "watanabe",
+    "yamamoto",
+    "nakamura",
+    "kobayashi",
+    "taro",
+    "hanako",
+    "houmu",
+    "aishiteru",
+    "daisuki",
+    "arigato",
+    "konnichiwa",
+    "himitsu",
+    "pasuwado",
+    "manila",
+    "beijing",
+    "shanghai",
+    "seoul",
+    "hanoi",
+    "vietnam",
+    "philippines",
+    "china",
+    "korea",
+    "nepal",
+    "indonesia",
+    "brazil",
+    "thailand",
+    "myanmar",
+    "india",
+    "zairyu",
+    "nyukan",
+    "immigration",
+    "visa",
+    "residence",
+    "mynumber",
+    "company",
+    "office",
+    "business",
+    "support",
+    "service",
+    "system",
+    "test",
+    "changeme",
+    "default",
+    "abcd",
+    "abcdef",
+    "abcdefg",
+    "qwer",
+    "asdf",
+    "zxcv",
+]
+
+WALKS = [
+    "1qaz2wsx",
+    "1q2w3e4r",
+    "1q2w3e4r5t",
+    "zaq12wsx",
+    "1qazxsw2",
+    "q1w2e3r4",
+    "q1w2e3r4t5",
+    "1qaz!qaz",
+    "!qaz2wsx",
+    "!qaz@wsx",
+    "1qaz@wsx",
+    "1q2w3e",
+    "2wsx3edc",
+    "qwer1234",
+    "asdf1234",
+    "zxcv1234",
+    "abcd1234",
+    "abc12345",
+    "qwe123",
+]
+
+SUFFIXES = [""] + [
+    "1",
+    "12",
+    "123",
+    "1234",
+    "12345",
+    "!",
+    "!!",
+    "1!",
+    "12!",
+    "123!",
+    "1234!",
+    "12345!",
+    "!1",
+    "!123",
+    "@1",
+    "@123",
+    "#1",
+    "#123",
+    "1@",
+    "123@",
+    "1#",
+    "123#",
+    "1.",
+    "1!!",
+    "123!@#",
+    "1!@#",
+    "!@#",
+    "*",
+]
+
+YEARS = [str(year) for year in range(2015, 2031)]
+
+LEET = str.maketrans({"a": "@", "o": "0", "i": "1", "e": "3", "s": "$"})
+LEET_LIGHT = str.maketrans({"a": "@", "o": "0"})
+
+
+def light_forms(word: str) -> set[str]:
+    """Return the word and its light leet form (a→@, o→0), the two people use most."""
+    return {word, word.translate(LEET_LIGHT)}
+
+
+def agency_shaped(candidate: str) -> bool:
+    """Say whether a password could pass the agency profile's composition rule."""
+    return (
+        8 <= len(candidate) <= 32
+        and any(c.isalpha() for c in candidate)
+        and any(c.isdigit() for c in candidate)
+        and any(not c.isalnum() for c in candidate)
+    )
+
+
+def generate() -> list[str]:
+    found: set[str] = set()
+    for word in WORDS:
+        for form in light_forms(word):
+            for suffix in SUFFIXES:
+                found.add(form + suffix)
+            for year in YEARS:
+                found.add(form + year + "!")
+                found.add(form + "@" + year)
+            found.add(form + form)  # "passwordpassword"
+            found.add(form + "1234567890")
+        for suffix in ["", "!", "1!", "123!", "1234!"]:
+            found.add(word.translate(LEET) + suffix)  # "p@$$w0rd1!"
+    for walk in WALKS:
+        for suffix in ["", "!", "!!", "@", "#", "!@#", "!@#$", "1!", "!1"]:
+            found.add(walk + suffix)
+        found.add(walk + walk)
+    keep = {p for p in found if agency_shaped(p) or len(p) >= 15}
+    return sorted(keep)
+
+
+def main() -> None:
+    lines = generate()
+    header = [
+        "# Predictable passwords for PasswordPolicy (FMT-2), lower case, one per line.",
+        "# Generated by generate_common_passwords.py beside this file; do not edit by hand.",
+        f"# {len(lines)} entries.",
+    ]
+    OUT.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
