@@ -47,6 +47,23 @@ class SmtpServer:
             self.controller = None
 
 
+@pytest.fixture(autouse=True)
+def _closures_need_the_database(request):
+    """Tests without database access see the rule-based holidays only (no closure table)."""
+    from zairyu.core import days
+
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "django_db_setup")
+    )
+    if uses_db:
+        yield
+        return
+    source = days._closure_source
+    days.set_closure_source(None)
+    yield
+    days.set_closure_source(source)
+
+
 @pytest.fixture
 def smtp_server(settings):
     """Point Django's SMTP backend at a real aiosmtpd server for the test."""

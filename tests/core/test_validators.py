@@ -19,7 +19,7 @@ from stdnum.jp import cn as stdnum_cn
 from stdnum.jp import in_ as stdnum_in
 
 from zairyu.core import clock
-from zairyu.core.text import is_jisx0208
+from zairyu.core.text import is_jisx0208, normalise_jis_lookalikes, strip_invisible
 from zairyu.core.validators import (
     AUTH_ID_SYMBOLS,
     JIS_SUGGESTIONS,
@@ -109,7 +109,7 @@ def test_fmt1_auth_id_length(value, code, params):
     error = one(auth_id.clean, value)
     assert error.code == code
     assert params.items() <= error.params.items()
-    assert text_of(error).startswith("Auth ID must have") or "at most 20" in text_of(error)
+    assert text_of(error).startswith("Auth ID ")
 
 
 def test_fmt1_auth_id_full_width_and_spaces_named_in_one_error():
@@ -211,7 +211,15 @@ def test_fmt2_password_containing_the_auth_id_in_another_case_is_refused():
 
 @pytest.mark.parametrize(
     "password",
-    ["P@ssw0rd", "Password1!", "password123!", "Tokyo2024!", "1qaz2wsx!", "Zairyu123!", "Qwerty12!"],
+    [
+        "P@ssw0rd",
+        "Password1!",
+        "password123!",
+        "Tokyo2024!",
+        "1qaz2wsx!",
+        "Zairyu123!",
+        "Qwerty12!",
+    ],
 )
 def test_fmt2_common_password_is_refused(password):
     assert codes(agency.check, password) == ["password_too_common"]
@@ -222,7 +230,7 @@ def test_fmt2_django_common_list_is_checked_too():
     assert codes(nist.check, "1q2w3e4r", has_second_factor=True) == ["password_too_common"]
 
 
-@pytest.mark.parametrize("password", ["a1!a1!a1!", "Ab1!Ab1!Ab1!", "abcdefgh1!"[:0] + "!!!!!!!!"])
+@pytest.mark.parametrize("password", ["a1!a1!a1!", "Ab1!Ab1!Ab1!", "!!!!!!!!"])
 def test_fmt2_predictable_password_is_refused(password):
     assert "password_too_predictable" in codes(agency.check, password)
 
@@ -242,7 +250,7 @@ def test_fmt2_sixth_previous_password_may_be_used_again():
     agency.check("Kx7#mQ2vL!", previous_hashes=iter(history))  # any iterable, read lazily
 
 
-def test_fmt2_history_is_not_hashed_when_the_password_already_fails(django_assert_num_queries):
+def test_fmt2_history_is_not_hashed_when_the_password_already_fails():
     class Exploding:
         def __iter__(self):
             raise AssertionError("history read for a password that fails anyway")
@@ -251,7 +259,7 @@ def test_fmt2_history_is_not_hashed_when_the_password_already_fails(django_asser
 
 
 @pytest.mark.parametrize(
-    "password", ["Kx7#mQ2vL!abc", "72#81!93%", "ｍ", "passwordpassword", "Tokyo2024!"]
+    "password", ["Kx7#mQ2vL!tarouser", "72#81!93%", "ｍ", "passwordpassword", "Tokyo2024!"]
 )
 def test_fmt2_messages_and_params_never_contain_the_password(password):
     for error in raised(agency.check, password, auth_id="tarouser"):
@@ -261,8 +269,8 @@ def test_fmt2_messages_and_params_never_contain_the_password(password):
 
 
 @given(
-    st.text(alphabet=string.ascii_letters, min_size=2, max_size=10),
-    st.text(alphabet=string.digits, min_size=2, max_size=10),
+    st.text(alphabet=string.ascii_letters, min_size=3, max_size=10),
+    st.text(alphabet=string.digits, min_size=3, max_size=10),
     st.text(alphabet=AUTH_ID_SYMBOLS, min_size=2, max_size=10),
     st.randoms(use_true_random=False),
 )
@@ -303,7 +311,7 @@ def test_fmt2_nist_needs_8_characters_with_a_second_factor():
 
 def test_fmt2_nist_has_no_composition_rule_and_allows_spaces_and_unicode():
     nist.check("correct horse battery staple")
-    nist.check("すもももももももものうちです")
+    nist.check("すもももももももものうちのうちです")
     nist.check("Ünïcødé pässwörd ok")
 
 
@@ -343,7 +351,7 @@ def test_fmt2_nist_only_refuses_for_the_listed_reasons(password):
     except ValidationError as error:
         allowed = {
             "password_character",
-            "password_too_short",  # NFKC can shorten (ﬀ ligatures are longer, not shorter)
+            "password_too_short",  # NFKC composes combining marks, so the length can drop
             "password_too_long",
             "password_too_common",
             "password_too_predictable",
@@ -529,7 +537,15 @@ street = JisX0208Text(field="Street", convert_halfwidth=True)
 
 @pytest.mark.parametrize(
     "value",
-    ["東京都港区虎ノ門一丁目１番１号", "大阪市北区梅田３−１−１", "渡邉", "齋藤", "熙", "凜", "ＡＢＣビル　５Ｆ"],
+    [
+        "東京都港区虎ノ門一丁目１番１号",
+        "大阪市北区梅田３−１−１",
+        "渡邉",
+        "齋藤",
+        "熙",
+        "凜",
+        "ＡＢＣビル　５Ｆ",
+    ],
 )
 def test_fmt4_level_1_and_level_2_text_passes_unchanged(value):
     result = address.clean(value)
@@ -649,7 +665,11 @@ def test_fmt4_more_than_ten_wrong_characters_are_counted():
 
 def test_fmt4_max_length_and_line_breaks():
     error = one(JisX0208Text(field="Name", max_length=3).clean, "東京都港区")
-    assert (error.code, error.params["length"], error.params["max_length"]) == ("jis_too_long", 5, 3)
+    assert (error.code, error.params["length"], error.params["max_length"]) == (
+        "jis_too_long",
+        5,
+        3,
+    )
     assert one(address.clean, "東京\n大阪").params["character"] == "U+000A LINE FEED"
     assert JisX0208Text(multiline=True).clean("東京\r\n大阪").value == "東京\n大阪"
 
@@ -671,21 +691,15 @@ def test_fmt4_every_jis_text_passes(value):
     assert address.clean(result.value).value == result.value
 
 
+def survives_cleaning(char: str) -> bool:
+    """Say whether a character reaches the JIS check as typed (not mapped, stripped or grouped)."""
+    kept = normalise_jis_lookalikes(strip_invisible(unicodedata.normalize("NFC", char))) == char
+    halfwidth = " " <= char <= "~" or "\uff61" <= char <= "\uff9f"
+    return kept and not char.isspace() and not halfwidth
+
+
 outside = st.characters(blacklist_categories=("Cs",)).filter(
-    lambda c: not is_jisx0208(c)
-    and not c.isspace()
-    and unicodedata.normalize("NFC", c) == c
-    and address.clean(f"亜{c}亜").value == f"亜{c}亜"
-    if False
-    else (
-        not is_jisx0208(c)
-        and not c.isspace()
-        and unicodedata.normalize("NFC", c) == c
-        and c not in "\uff5e\u2014\uff0d\u2225\uffe0\uffe1\uffe2\u00c5"
-        and not ("\u200b" <= c <= "\u200d" or c in "\u2060\ufeff")
-        and not ("\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef")
-        and not (" " <= c <= "~" or "\uff61" <= c <= "\uff9f")
-    )
+    lambda c: not is_jisx0208(c) and survives_cleaning(c)
 )
 
 
@@ -699,7 +713,7 @@ def test_fmt4_any_character_outside_the_set_is_refused_and_named(value, bad, dat
     named = {e.params["codepoint"]: e for e in errors}
     error = named[f"U+{ord(bad):04X}"]
     assert error.code == "jis_character"
-    assert where + 1 in [int(p) for p in error.params["positions"].replace("-", ",").split(", ")]
+    assert error.params["position"] == where + 1
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30))
@@ -731,7 +745,7 @@ card = ResidenceCardNumber()
 def test_fmt5_card_number_upper_cased_and_stripped(typed):
     result = card.clean(typed)
     assert result.value == "AB12345678CD"
-    assert result.changed == (typed != "AB12345678CD")
+    assert result.changed == (typed.strip() != "AB12345678CD")
 
 
 @pytest.mark.parametrize(
@@ -787,7 +801,13 @@ corporate = CorporateNumber()
 
 @pytest.mark.parametrize(
     "typed",
-    ["5835678256246", "5-8356-7825-6246", "5 8356 7825 6246", "５８３５６７８２５６２４６", 5835678256246],
+    [
+        "5835678256246",
+        "5-8356-7825-6246",
+        "5 8356 7825 6246",
+        "５８３５６７８２５６２４６",
+        5835678256246,
+    ],
 )
 def test_fmt6_corporate_number_accepted_and_compacted(typed):
     assert corporate.clean(typed).value == "5835678256246"
@@ -824,7 +844,15 @@ postal = PostalCode()
 
 @pytest.mark.parametrize(
     "typed",
-    ["1050011", "105-0011", "〒105-0011", "〒 105-0011", "１０５－００１１", "〒１０５ー００１１", 1050011],
+    [
+        "1050011",
+        "105-0011",
+        "〒105-0011",
+        "〒 105-0011",
+        "１０５－００１１",
+        "〒１０５ー００１１",
+        1050011,
+    ],
 )
 def test_postal_code_normalised_to_seven_digits(typed):
     assert postal.clean(typed).value == "1050011"
@@ -837,17 +865,12 @@ def test_postal_code_normalised_to_seven_digits(typed):
         ("", "postal_code_required", {}),
         ("〒", "postal_code_required", {}),
         ("105-001", "postal_code_length", {"length": 6}),
-        ("60-00000", "postal_code_length", {"length": 7 - 0})
-        if False
-        else ("0600000", None, {}),
+        (600000, "postal_code_length", {"length": 6}),  # 060-0000 read as a number
         ("105-00111", "postal_code_length", {"length": 8}),
         ("105-OO11", "postal_code_character", {"character": "O", "position": 4}),
     ],
 )
 def test_postal_code_refused(typed, code, params):
-    if code is None:
-        assert postal.clean(typed).value == typed
-        return
     error = one(postal.clean, typed)
     assert error.code == code
     assert params.items() <= error.params.items()
@@ -906,7 +929,7 @@ def test_fmt7_date_range_with_fixed_and_moving_bounds():
     in_2026(dt.date(2026, 6, 1))
     early = one(in_2026, dt.date(2025, 12, 31))
     assert early.code == "date_too_early"
-    assert text_of(early) == "Expiry (December 31, 2025) is too early. Enter January 1, 2026 or later."
+    assert text_of(early) == "Expiry (Dec. 31, 2025) is too early. Enter Jan. 1, 2026 or later."
     assert one(in_2026, dt.date(2027, 1, 1)).code == "date_too_late"
     not_before_today = DateRange(min_value=clock.today)
     with clock.frozen(AT):
@@ -921,7 +944,7 @@ def test_fmt7_date_order():
         date_order, dt.date(2026, 1, 2), dt.date(2026, 1, 1), start_field="From", end_field="To"
     )
     assert error.code == "date_order"
-    assert text_of(error).startswith("To (January 1, 2026) is before From (January 2, 2026).")
+    assert text_of(error).startswith("To (Jan. 1, 2026) is before From (Jan. 2, 2026).")
     same = one(
         date_order,
         dt.date(2026, 1, 1),

@@ -23,65 +23,94 @@ pytestmark = pytest.mark.django_db
 
 A, C, S, N = "activity", "contract", "spouse", ""
 
-# REFERENCE.md §1, one row per status: code, 在留資格, English, table, group, alternative group,
-# 19-17, online, card issued, mid-to-long-term.
+# REFERENCE.md §1, one row per status: code, 在留資格, table, Art. 19-16 group, alternative
+# group, and four flags (y/-): organizations file Art. 19-17, online-eligible, card issued,
+# mid-to-long-term resident.
 STATUSES = [
-    ("diplomat", "外交", "Diplomat", "I-1", N, N, False, False, False, False),
-    ("official", "公用", "Official", "I-1", N, N, False, True, False, False),
-    ("professor", "教授", "Professor", "I-1", A, N, True, True, True, True),
-    ("artist", "芸術", "Artist", "I-1", N, N, False, True, True, True),
-    ("religious_activities", "宗教", "Religious Activities", "I-1", N, N, False, True, True, True),
-    ("journalist", "報道", "Journalist", "I-1", N, N, False, True, True, True),
-    ("hsp_1a", "高度専門職1号イ", "Highly Skilled Professional (i)(a)", "I-2", C, N, True, True, True, True),
-    ("hsp_1b", "高度専門職1号ロ", "Highly Skilled Professional (i)(b)", "I-2", C, N, True, True, True, True),
-    ("hsp_1c", "高度専門職1号ハ", "Highly Skilled Professional (i)(c)", "I-2", A, N, True, True, True, True),
-    ("hsp_2", "高度専門職2号", "Highly Skilled Professional (ii)", "I-2", C, A, True, True, True, True),
-    ("business_manager", "経営・管理", "Business Manager", "I-2", A, N, True, True, True, True),
-    ("legal_accounting_services", "法律・会計業務", "Legal/Accounting Services", "I-2", A, N, True, True, True, True),
-    ("medical_services", "医療", "Medical Services", "I-2", A, N, True, True, True, True),
-    ("researcher", "研究", "Researcher", "I-2", C, N, True, True, True, True),
-    ("instructor", "教育", "Instructor", "I-2", A, N, True, True, True, True),
-    (
-        "engineer_humanities_international",
-        "技術・人文知識・国際業務",
-        "Engineer/Specialist in Humanities/International Services",
-        "I-2", C, N, True, True, True, True,
-    ),
-    ("intra_company_transferee", "企業内転勤", "Intra-company Transferee", "I-2", A, N, True, True, True, True),
-    ("nursing_care", "介護", "Nursing Care", "I-2", C, N, True, True, True, True),
-    ("entertainer", "興行", "Entertainer", "I-2", C, N, True, True, True, True),
-    ("skilled_labor", "技能", "Skilled Labor", "I-2", C, N, True, True, True, True),
-    ("ssw_1", "特定技能1号", "Specified Skilled Worker (i)", "I-2", C, N, False, True, True, True),
-    ("ssw_2", "特定技能2号", "Specified Skilled Worker (ii)", "I-2", C, N, False, True, True, True),
-    ("technical_intern_1a", "技能実習1号イ", "Technical Intern Training (i)(a)", "I-2", A, N, False, True, True, True),
-    ("technical_intern_3b", "技能実習3号ロ", "Technical Intern Training (iii)(b)", "I-2", A, N, False, True, True, True),
-    ("employment_skill_development", "育成就労", "Employment for Skill Development", "I-2", A, N, False, True, True, True),
-    ("cultural_activities", "文化活動", "Cultural Activities", "I-3", N, N, False, True, True, True),
-    ("temporary_visitor", "短期滞在", "Temporary Visitor", "I-3", N, N, False, False, False, False),
-    ("student", "留学", "Student", "I-4", A, N, True, True, True, True),
-    ("trainee", "研修", "Trainee", "I-4", A, N, True, True, True, True),
-    ("dependent", "家族滞在", "Dependent", "I-4", S, N, False, True, True, True),
-    ("designated_activities", "特定活動", "Designated Activities", "I-5", N, N, False, True, True, True),
-    (
-        "designated_activities_departure",
-        "特定活動（出国準備）",
-        "Designated Activities (preparation for departure)",
-        "I-5", N, N, False, False, True, True,
-    ),
-    ("permanent_resident", "永住者", "Permanent Resident", "II", N, N, False, True, True, True),
-    ("spouse_of_japanese", "日本人の配偶者等", "Spouse or Child of Japanese National", "II", S, N, False, True, True, True),
-    ("spouse_of_permanent_resident", "永住者の配偶者等", "Spouse or Child of Permanent Resident", "II", S, N, False, True, True, True),
-    ("long_term_resident", "定住者", "Long-Term Resident", "II", N, N, False, True, True, True),
+    ("diplomat", "外交", "I-1", N, N, "- - - -"),
+    ("official", "公用", "I-1", N, N, "- y - -"),
+    ("professor", "教授", "I-1", A, N, "y y y y"),
+    ("artist", "芸術", "I-1", N, N, "- y y y"),
+    ("religious_activities", "宗教", "I-1", N, N, "- y y y"),
+    ("journalist", "報道", "I-1", N, N, "- y y y"),
+    ("hsp_1a", "高度専門職1号イ", "I-2", C, N, "y y y y"),
+    ("hsp_1b", "高度専門職1号ロ", "I-2", C, N, "y y y y"),
+    ("hsp_1c", "高度専門職1号ハ", "I-2", A, N, "y y y y"),
+    ("hsp_2", "高度専門職2号", "I-2", C, A, "y y y y"),
+    ("business_manager", "経営・管理", "I-2", A, N, "y y y y"),
+    ("legal_accounting_services", "法律・会計業務", "I-2", A, N, "y y y y"),
+    ("medical_services", "医療", "I-2", A, N, "y y y y"),
+    ("researcher", "研究", "I-2", C, N, "y y y y"),
+    ("instructor", "教育", "I-2", A, N, "y y y y"),
+    ("engineer_humanities_international", "技術・人文知識・国際業務", "I-2", C, N, "y y y y"),
+    ("intra_company_transferee", "企業内転勤", "I-2", A, N, "y y y y"),
+    ("nursing_care", "介護", "I-2", C, N, "y y y y"),
+    ("entertainer", "興行", "I-2", C, N, "y y y y"),
+    ("skilled_labor", "技能", "I-2", C, N, "y y y y"),
+    ("ssw_1", "特定技能1号", "I-2", C, N, "- y y y"),
+    ("ssw_2", "特定技能2号", "I-2", C, N, "- y y y"),
+    ("technical_intern_1a", "技能実習1号イ", "I-2", A, N, "- y y y"),
+    ("technical_intern_3b", "技能実習3号ロ", "I-2", A, N, "- y y y"),
+    ("employment_skill_development", "育成就労", "I-2", A, N, "- y y y"),
+    ("cultural_activities", "文化活動", "I-3", N, N, "- y y y"),
+    ("temporary_visitor", "短期滞在", "I-3", N, N, "- - - -"),
+    ("student", "留学", "I-4", A, N, "y y y y"),
+    ("trainee", "研修", "I-4", A, N, "y y y y"),
+    ("dependent", "家族滞在", "I-4", S, N, "- y y y"),
+    ("designated_activities", "特定活動", "I-5", N, N, "- y y y"),
+    ("designated_activities_departure", "特定活動（出国準備）", "I-5", N, N, "- - y y"),
+    ("permanent_resident", "永住者", "II", N, N, "- y y y"),
+    ("spouse_of_japanese", "日本人の配偶者等", "II", S, N, "- y y y"),
+    ("spouse_of_permanent_resident", "永住者の配偶者等", "II", S, N, "- y y y"),
+    ("long_term_resident", "定住者", "II", N, N, "- y y y"),
 ]  # fmt: skip
 
+ENGLISH = {
+    "diplomat": "Diplomat",
+    "official": "Official",
+    "professor": "Professor",
+    "artist": "Artist",
+    "religious_activities": "Religious Activities",
+    "journalist": "Journalist",
+    "hsp_1a": "Highly Skilled Professional (i)(a)",
+    "hsp_1b": "Highly Skilled Professional (i)(b)",
+    "hsp_1c": "Highly Skilled Professional (i)(c)",
+    "hsp_2": "Highly Skilled Professional (ii)",
+    "business_manager": "Business Manager",
+    "legal_accounting_services": "Legal/Accounting Services",
+    "medical_services": "Medical Services",
+    "researcher": "Researcher",
+    "instructor": "Instructor",
+    "engineer_humanities_international": "Engineer/Specialist in Humanities/International Services",
+    "intra_company_transferee": "Intra-company Transferee",
+    "nursing_care": "Nursing Care",
+    "entertainer": "Entertainer",
+    "skilled_labor": "Skilled Labor",
+    "ssw_1": "Specified Skilled Worker (i)",
+    "ssw_2": "Specified Skilled Worker (ii)",
+    "technical_intern_1a": "Technical Intern Training (i)(a)",
+    "technical_intern_3b": "Technical Intern Training (iii)(b)",
+    "employment_skill_development": "Employment for Skill Development",
+    "cultural_activities": "Cultural Activities",
+    "temporary_visitor": "Temporary Visitor",
+    "student": "Student",
+    "trainee": "Trainee",
+    "dependent": "Dependent",
+    "designated_activities": "Designated Activities",
+    "designated_activities_departure": "Designated Activities (preparation for departure)",
+    "permanent_resident": "Permanent Resident",
+    "spouse_of_japanese": "Spouse or Child of Japanese National",
+    "spouse_of_permanent_resident": "Spouse or Child of Permanent Resident",
+    "long_term_resident": "Long-Term Resident",
+}
 
-@pytest.mark.parametrize(
-    ("code", "ja", "en", "table", "group", "alt", "art17", "online", "card", "mtl"), STATUSES
-)
-def test_ref1_status_row(code, ja, en, table, group, alt, art17, online, card, mtl):
+
+@pytest.mark.parametrize(("code", "ja", "table", "group", "alt", "flags"), STATUSES)
+def test_ref1_status_row(code, ja, table, group, alt, flags):
     status = selectors.status_by_code(code)
-    assert (status.name_ja, status.name_en, status.table) == (ja, en, table)
+    assert (status.name_ja, status.name_en, status.table) == (ja, ENGLISH[code], table)
     assert (status.notification_group, status.notification_group_alt) == (group, alt)
+    art17, online, card, mtl = (flag == "y" for flag in flags.split())
     assert status.org_files_19_17 is art17
     assert status.online_eligible is online
     assert status.card_issued is card
@@ -89,9 +118,11 @@ def test_ref1_status_row(code, ja, en, table, group, alt, art17, online, card, m
 
 
 def test_ref1_every_status_is_listed_once():
-    expected = {row[0] for row in STATUSES} | {
-        f"technical_intern_{n}{s}" for n in (1, 2, 3) for s in "ab"
-    } | {"intra_company_transferee_2"}
+    expected = (
+        {row[0] for row in STATUSES}
+        | {f"technical_intern_{n}{s}" for n in (1, 2, 3) for s in "ab"}
+        | {"intra_company_transferee_2"}
+    )
     assert set(Status.objects.values_list("code", flat=True)) == expected
 
 
@@ -237,7 +268,10 @@ def test_ref6_every_procedure_has_a_fee_and_a_receipt_letter_where_filed_online(
 
 
 def test_ref1_art_19_16_events_follow_the_status_group():
-    codes = {e.code for e in selectors.notification_events_for_status("engineer_humanities_international")}
+    codes = {
+        e.code
+        for e in selectors.notification_events_for_status("engineer_humanities_international")
+    }
     assert {"con_contract_end", "con_new_contract", "con_name_change"} <= codes
     assert not any(code.startswith(("act_", "sp_")) for code in codes)
     spouse = {e.code for e in selectors.notification_events_for_status("spouse_of_japanese")}
@@ -259,7 +293,9 @@ def test_ref1_transfer_asks_new_activity_except_for_students():
         "new_activity",
         "activity_place",
     ]
-    assert list(lines["new_activity"].not_for_statuses.values_list("code", flat=True)) == ["student"]
+    assert list(lines["new_activity"].not_for_statuses.values_list("code", flat=True)) == [
+        "student"
+    ]
     assert lines["activity_place"].required is False
 
 
@@ -268,7 +304,9 @@ def test_ref1_art_19_17_events_name_their_organizations_and_statuses():
     statuses = set(start.statuses.values_list("code", flat=True))
     assert "engineer_humanities_international" in statuses
     assert "ssw_1" not in statuses  # SSW organizations use service O
-    assert statuses <= set(Status.objects.filter(org_files_19_17=True).values_list("code", flat=True))
+    assert statuses <= set(
+        Status.objects.filter(org_files_19_17=True).values_list("code", flat=True)
+    )
     roster = NotificationEvent.objects.get(code="school_roster")
     assert roster.organization_kind == "school"
     assert roster.periodic_dates == "05-01,11-01"
@@ -278,7 +316,11 @@ def test_service_o_kinds_and_ssw_fields():
     assert SswField.objects.count() == 16
     assert SswField.objects.filter(name_ja="木材産業").exists()
     periodic = ServiceOKind.objects.get(code="ssw_periodic")
-    assert (periodic.form_number, periodic.window_start, periodic.window_end) == ("3-6", "04-01", "05-31")
+    assert (periodic.form_number, periodic.window_start, periodic.window_end) == (
+        "3-6",
+        "04-01",
+        "05-31",
+    )
     returnable = set(ServiceOKind.objects.filter(returnable=True).values_list("filer", flat=True))
     assert returnable == {"jli"}
 

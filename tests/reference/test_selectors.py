@@ -166,7 +166,8 @@ def test_ref3_local_government_check_digit():
 
 
 @pytest.mark.parametrize(
-    "written", ["105-0011", "〒105-0011", "1050011", "１０５－００１１", "〒１０５ー００１１", " 105-0011 "]
+    "written",
+    ["105-0011", "〒105-0011", "1050011", "１０５－００１１", "〒１０５ー００１１", " 105-0011 "],
 )
 def test_ref3_postal_lookup_accepts_usual_spellings(written):
     found = selectors.postal_lookup(written)
@@ -211,7 +212,9 @@ def test_ref3_postal_lookup_unknown_code_is_none():
     assert selectors.postal_lookup("999-9999") is None
 
 
-@pytest.mark.parametrize(("written", "code"), [("13", "13"), ("1", "01"), ("０１", "01"), ("47", "47")])
+@pytest.mark.parametrize(
+    ("written", "code"), [("13", "13"), ("1", "01"), ("０１", "01"), ("47", "47")]
+)
 def test_ref3_prefecture_codes(written, code):
     assert selectors.normalize_prefecture_code(written) == code
 

@@ -24,6 +24,11 @@ from zairyu.core.validators import (
 ROMAN_NAME_MAX = 100
 PERIOD_RE = re.compile(r"^P(?=\d)(?:(\d{1,2})Y)?(?:(\d{1,2})M)?(?:(\d{1,3})D)?$")
 
+# Input already in the stored form passes through unchanged (the validators would return it as
+# is); this keeps a national import from paying a full validation for every canonical value.
+_CANONICAL_NUMBER = re.compile(r"[A-Z]{2}[0-9]{8}[A-Z]{2}")
+_CANONICAL_NAME = re.compile(r"[A-Z]+(?: [A-Z]+)*")
+
 _CARD_NUMBER = ResidenceCardNumber()
 _ROMAN_NAME = RomanName(RomanNameForm.SPACES, max_length=ROMAN_NAME_MAX)
 _CORPORATE_NUMBER = CorporateNumber()
@@ -31,6 +36,8 @@ _CORPORATE_NUMBER = CorporateNumber()
 
 def card_number(value: str) -> str:
     """Return the card number upper-cased, without spaces or hyphens (FMT-5), or raise."""
+    if value and _CANONICAL_NUMBER.fullmatch(value):
+        return value
     return _CARD_NUMBER.clean(value or "").value
 
 
@@ -40,6 +47,8 @@ def roman_name(value: str) -> str:
     Full-width letters, lower case and service A's commas (002 Q4-21) are converted, not
     refused; the parts are separated by one half-width space (001 Q66).
     """
+    if value and len(value) <= ROMAN_NAME_MAX and _CANONICAL_NAME.fullmatch(value):
+        return value
     return _ROMAN_NAME.clean(value or "").value
 
 
@@ -55,8 +64,10 @@ def jis_text(value: str, *, full_width: bool = False, field: str | None = None) 
     With ``full_width`` (the street part of an address, 001 Q62) half-width letters, digits,
     kana and symbols are converted to full width first.
     """
+    if not value:
+        return ""
     validator = JisX0208Text(field=field, convert_halfwidth=full_width)
-    return validator.clean(value or "").value
+    return validator.clean(value).value
 
 
 def corporate_number(value: str) -> str:

@@ -20,6 +20,9 @@ from . import normalise
 from .models import ResidenceCard, Sex
 
 
+SEXES = frozenset(Sex.values)
+
+
 @dataclass(frozen=True)
 class StatusInfo:
     card_issued: bool
@@ -53,7 +56,7 @@ class CardData:
 
     def model_fields(self) -> dict:
         """Return the fields as ResidenceCard keyword arguments (number and DATA_FIELDS)."""
-        return dataclasses.asdict(self)
+        return dict(self.__dict__)  # shallow: every value is immutable
 
 
 class References(Protocol):
@@ -171,7 +174,7 @@ def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> Card
                 code="unknown_nationality",
             ),
         )
-    if data.sex not in Sex.values:
+    if data.sex not in SEXES:
         _add(
             errors,
             "sex",

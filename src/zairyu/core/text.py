@@ -7,6 +7,7 @@ caller can both store the clean value and tell the user what was converted
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -104,6 +105,7 @@ def to_halfwidth(text: str) -> Normalised:
     return Normalised(value=unicodedata.normalize("NFKC", text), original=text)
 
 
+@functools.lru_cache(maxsize=16384)  # bulk files repeat the same few thousand characters
 def jisx0208_row_cell(char: str) -> tuple[int, int] | None:
     """Return the JIS X 0208 (row, cell) of one character, or None when it has none.
 

@@ -38,11 +38,12 @@ JisX0208Text (FMT-4)                    jis_character [character, codepoint, pos
                                         [characters, suggestion, position, positions, count],
                                         jis_more_characters [count], jis_too_long [length,
                                         max_length]
-ResidenceCardNumber (FMT-5)             residence_card_number_required,
+ResidenceCardNumber (FMT-5)             residence_card_number_required [example],
                                         residence_card_number_character [character,
                                         codepoint, position], residence_card_number_length
-                                        [length], residence_card_number_letter /
-                                        residence_card_number_digit [character, position]
+                                        [length, example], residence_card_number_letter /
+                                        residence_card_number_digit [character, position,
+                                        example]
 CorporateNumber (FMT-6)                 corporate_number_required, corporate_number_character
                                         [character, codepoint, position],
                                         corporate_number_length [length],
@@ -99,7 +100,9 @@ __all__ = [
     "CorporateNumber",
     "DateNotInFuture",
     "DateRange",
+    "JIS_SUGGESTIONS",
     "JisX0208Text",
+    "MAX_CHARACTER_ERRORS",
     "MyNumberGuard",
     "Normalised",
     "PasswordPolicy",
