@@ -144,3 +144,18 @@ def test_bo9_failed_mail_can_be_requeued_by_an_operator_and_is_audited(
     assert len(smtp_server.messages) == 1
     assert AuditEvent.objects.filter(action="mail.requeued", object_id=str(mail.pk)).exists()
     assert mail_requeue(mail=mail, actor=admin_user) is False  # only failed mails
+
+
+def test_ml2_mail_held_until_send_at_then_sent_by_the_sweeper(smtp_server):
+    later = clock.now() + dt.timedelta(days=1)
+    with transaction.atomic():
+        mail = mail_queue(
+            template="mail_check", to="org@example.jp", language="ja", context={}, send_at=later
+        )
+    assert run_sweepers()["mail"] == 0
+    assert smtp_server.messages == []
+    with clock.travel(dt.timedelta(days=1, seconds=1)):
+        assert run_sweepers()["mail"] == 1
+    mail.refresh_from_db()
+    assert mail.state == Mail.State.SENT
+    assert len(smtp_server.messages) == 1

@@ -52,8 +52,13 @@ def mail_queue(
     language: str,
     context: dict | None = None,
     related=None,
+    send_at: dt.datetime | None = None,
 ) -> Mail:
-    """Record a mail in the caller's transaction; a worker sends it once that commits."""
+    """Record a mail in the caller's transaction; a worker sends it once that commits.
+
+    ``send_at`` holds the mail back until then (e.g. ID-2's next-business-day completion mail);
+    the sweeper sends it when it is due.
+    """
     subject, body = mail_render(template=template, language=language, context=context or {})
     now = clock.now()
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">")
@@ -67,11 +72,12 @@ def mail_queue(
         message_id=f"<{uuid.uuid4().hex}@{domain}>",
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
-        next_attempt_at=now,
+        next_attempt_at=send_at or now,
     )
     from .tasks import send_mail_task
 
-    enqueue_on_commit(send_mail_task, mail.pk)
+    if send_at is None or send_at <= now:
+        enqueue_on_commit(send_mail_task, mail.pk)
     return mail
 
 
