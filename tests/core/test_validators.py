@@ -1089,3 +1089,18 @@ def test_validators_deconstruct_for_migrations():
 def test_clean_refuses_non_text_loudly():
     with pytest.raises(TypeError):
         card.clean(None)
+
+
+def test_fmt2_shipped_common_password_list_is_the_generators_output():
+    import importlib.util
+
+    from zairyu.core import validators
+
+    path = validators._OWN_LIST.with_name("generate_common_passwords.py")
+    spec = importlib.util.spec_from_file_location("generate_common_passwords", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = validators._OWN_LIST.read_text(encoding="utf-8").splitlines()
+    entries = [line for line in shipped if not line.startswith("#")]
+    assert entries == module.generate()
+    assert all(line == line.casefold() for line in entries)

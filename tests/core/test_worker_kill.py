@@ -175,7 +175,7 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
 
     try:
         first = start_worker("first")
-        wait_for(lambda: hung.connections, 90, "the first worker to start sending")
+        wait_for(lambda: hung.connections, 240, "the first worker to start sending")
         mail.refresh_from_db()
         assert mail.state == Mail.State.SENDING
 
@@ -185,7 +185,7 @@ def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, m
         smtp.start()
 
         start_worker("second", "--beat", "--schedule", str(tmp_path / "beat-schedule"))
-        wait_for(lambda: smtp.messages, 90, "the mail to arrive after the restart")
+        wait_for(lambda: smtp.messages, 240, "the mail to arrive after the restart")
         time.sleep(4)  # more sweeps, redelivered messages: nothing may arrive twice
         assert len(smtp.messages) == 1
         assert smtp.messages[0].rcpt_tos == ["resident@example.jp"]

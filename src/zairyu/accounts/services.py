@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from zairyu.audit.services import audit_record, client_ip
 from zairyu.core import clock, ratelimit
+from zairyu.core.validators import PasswordPolicy
 from zairyu.mail.services import mail_queue
 
 from . import rules
@@ -30,6 +31,11 @@ class LoginRefused(Exception):
         super().__init__(code)
         self.code = code
         self.user = user
+
+
+def password_text(password: str) -> str:
+    """The form of a typed password that is hashed and compared (NFKC under the nist policy)."""
+    return PasswordPolicy().normalise(password)
 
 
 def _dummy_password_check(password: str) -> None:
@@ -65,7 +71,7 @@ def login_attempt(*, auth_id: str, password: str, request: HttpRequest | None = 
         with transaction.atomic():
             audit_record(action="account.login_while_locked", obj=user, request=request)
         raise LoginRefused("locked", user)
-    if not user.check_password(password):
+    if not user.check_password(password_text(password)):
         ratelimit.hit(f"login-ip:{ip}", limit=limit, window=window)
         _record_failure(user, request=request)
         raise LoginRefused("invalid")
@@ -144,7 +150,7 @@ def set_password(
     with transaction.atomic():
         if user.password and user.has_usable_password():
             PasswordHistory.objects.create(user=user, password=user.password, created_at=now)
-        user.set_password(password)
+        user.set_password(password_text(password))
         user.password_changed_at = now
         user.failed_logins = 0
         user.locked_until = None
@@ -166,7 +172,7 @@ def set_password(
 
 def change_password(*, user: User, current: str, new: str, request=None) -> None:
     """ID-15: a signed-in user changes their password after typing the current one."""
-    if not user.check_password(current):
+    if not user.check_password(password_text(current)):
         raise ValidationError(
             {
                 "current_password": ValidationError(
