@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("zairyu.accounts.urls")),
     path("reference/", include("zairyu.reference.urls")),
     path("backoffice/", include("zairyu.backoffice.urls")),
+    path("notifications/", include("zairyu.filings.urls")),
     path("admin/", admin.site.urls),
     path("", include("zairyu.core.urls")),
     # Answers 404 unless settings.ZAIRYU_DEMO_MAILBOX is on (dev only).

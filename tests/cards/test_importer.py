@@ -5,9 +5,9 @@ import datetime as dt
 import io
 
 import pytest
+from bench.generate_cards import HEADER, reference_codes, write_cards_csv
 from django.core.management import CommandError, call_command
 
-from bench.generate_cards import HEADER, reference_codes, write_cards_csv
 from zairyu.audit.models import AuditEvent
 from zairyu.cards.importer import ImportFileError, import_cards
 from zairyu.cards.models import Person, ResidenceCard
@@ -79,8 +79,12 @@ def test_ref5_import_is_idempotent(tmp_path):
 
 def test_ref5_import_updates_changed_rows(tmp_path):
     run(write(tmp_path, [row()]))
-    result, _ = run(write(tmp_path, [row(street="西新宿3", abroad_on_reentry="1",
-                                         abroad_since=clock.today().isoformat())]))
+    result, _ = run(
+        write(
+            tmp_path,
+            [row(street="西新宿3", abroad_on_reentry="1", abroad_since=clock.today().isoformat())],
+        )
+    )
     assert (result.updated, result.unchanged) == (1, 0)
     card = ResidenceCard.objects.get()
     assert card.street == "西新宿３" and card.abroad_on_reentry
@@ -90,8 +94,7 @@ def test_ref5_import_updates_changed_rows(tmp_path):
 def test_ref5_import_with_bom_and_generated_file(tmp_path):
     path = tmp_path / "gen.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        write_cards_csv(handle, 250, codes=reference_codes(), today=clock.today(), seed=7,
-                        bom=True)
+        write_cards_csv(handle, 250, codes=reference_codes(), today=clock.today(), seed=7, bom=True)
     result, rejected = run(path, batch_size=40)
     assert rejected == []
     assert result.rows == 250

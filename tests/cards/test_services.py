@@ -84,9 +84,9 @@ def test_ref5_one_valid_card_per_person_in_the_database():
     card = make_card()
     with pytest.raises(IntegrityError), transaction.atomic():
         ResidenceCard.objects.create(
-            person=card.person, number="ZZ00000001ZZ", **{
-                k: v for k, v in card_data().model_fields().items() if k != "number"
-            }
+            person=card.person,
+            number="ZZ00000001ZZ",
+            **{k: v for k, v in card_data().model_fields().items() if k != "number"},
         )
 
 
@@ -95,8 +95,12 @@ def test_ref5_renew_keeps_the_person_and_invalidates_the_old_card():
     new = services.card_renew(
         actor=None,
         card=old,
-        data=card_data(number="RN00000001AA", status_id="permanent_resident",
-                       period_of_stay="", stay_until=None),
+        data=card_data(
+            number="RN00000001AA",
+            status_id="permanent_resident",
+            period_of_stay="",
+            stay_until=None,
+        ),
     )
     old.refresh_from_db()
     assert new.person_id == old.person_id
@@ -220,8 +224,12 @@ def test_fmt7_event_dates_not_in_future():
         (services.card_record_return, {"returned_on": tomorrow}),
         (
             services.card_record_moving_in,
-            {"notified_on": tomorrow, "prefecture_id": "13", "municipality_id": None,
-             "street": "１"},
+            {
+                "notified_on": tomorrow,
+                "prefecture_id": "13",
+                "municipality_id": None,
+                "street": "１",
+            },
         ),
     ):
         with pytest.raises(ValidationError) as exc:
@@ -252,8 +260,12 @@ def test_ref5_moving_in_refuses_municipality_of_another_prefecture():
     card = make_card()
     with pytest.raises(ValidationError) as exc:
         services.card_record_moving_in(
-            actor=None, card=card, notified_on=clock.today(), prefecture_id="13",
-            municipality_id="27127", street="１",
+            actor=None,
+            card=card,
+            notified_on=clock.today(),
+            prefecture_id="13",
+            municipality_id="27127",
+            street="１",
         )
     assert "municipality" in exc.value.message_dict
 
@@ -280,13 +292,22 @@ def test_ref5_address_update_audited():
 
 def test_fmt6_organization_corporate_number_checked():
     org = services.organization_create(
-        actor=None, name="株式会社デモ", kind="company", prefecture_id="13",
-        municipality_id="13101", street="丸の内1", corporate_number="7000012050002",
+        actor=None,
+        name="株式会社デモ",
+        kind="company",
+        prefecture_id="13",
+        municipality_id="13101",
+        street="丸の内1",
+        corporate_number="7000012050002",
     )
     assert org.bureau_id == "tokyo"
     with pytest.raises(ValidationError) as exc:
         services.organization_create(
-            actor=None, name="株式会社デモ２", kind="company", prefecture_id="13",
-            street="丸の内1", corporate_number="1234567890123",
+            actor=None,
+            name="株式会社デモ２",
+            kind="company",
+            prefecture_id="13",
+            street="丸の内1",
+            corporate_number="1234567890123",
         )
     assert "corporate_number" in exc.value.message_dict

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "zairyu.accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from zairyu.core.work import register_housekeeper
+
+        from .service_a import service_a_pending_prune
+
+        register_housekeeper("service_a_pending", service_a_pending_prune)

@@ -6,6 +6,7 @@ rules apply (rules.py).
 """
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -90,6 +91,17 @@ class User(AbstractUser):
     # JLIs that also use service N follow the service-N validity rule (ID-8).
     uses_service_n = models.BooleanField(default=False)
     uses_service_o = models.BooleanField(default=False)
+    # --- Resident self-registration (ID-1, ID-7, ID-12) ---
+    # The person in the card registry a resident's account belongs to. Accounts hang off the
+    # person, not the card, so a renewed card keeps the same auth ID (001 Q37).
+    person = models.ForeignKey(
+        "cards.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
 
     objects = UserManager()
 
@@ -98,6 +110,15 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # ID-1 / 001 Q43: a person holds at most one resident auth ID that is not deleted
+            # (registration.py refuses a second one with a message; this is the backstop).
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(category="resident") & ~models.Q(state="deleted"),
+                name="accounts_one_resident_id_per_person",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -125,3 +146,238 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
+
+# --- Organization accounts, temporary passwords (ID-2, ID-8, BO-3) ----------------------------
+
+
+class StaffIdDocument(models.TextChoices):
+    """What showed that the person who brought the paper form works for the organization
+    (000 §1, 004 Q20: 職員証, 申請等取次者証明書, 在職証明書, 健康保険被保険者証 …)."""
+
+    STAFF_CARD = "staff_card", _("Staff ID card (職員証)")
+    AGENT_CERTIFICATE = "agent_certificate", _("Filing agent certificate (申請等取次者証明書)")
+    EMPLOYMENT_CERTIFICATE = "employment_certificate", _("Certificate of employment (在職証明書)")
+    HEALTH_INSURANCE = "health_insurance", _(
+        "Health insurance card naming the organization (健康保険被保険者証)"
+    )
+    OTHER = "other", _("Other document naming the organization")
+
+
+class SubmissionChannel(models.TextChoices):
+    COUNTER = "counter", _("At the counter")
+    POST = "post", _("By post (copy of the document enclosed)")
+
+
+class OrganizationAccount(models.Model):
+    """The link between an organization account (利用者情報登録) and its organization (ID-2).
+
+    An officer creates it from the paper form after checking the submitter's staff ID; the row
+    records what was checked. ``active`` is True while the account is not deleted: one
+    organization holds at most one valid auth ID (004 Q26), enforced by a partial unique index,
+    and a deleted account frees the organization to register again (004 Q27).
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="organization_account"
+    )
+    organization = models.ForeignKey(
+        "cards.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    active = models.BooleanField(_("active"), default=True)
+    registered_at = models.DateTimeField(_("registered at"))
+    # The officer is kept by id and name too, so the record survives the officer's account.
+    registered_by = models.ForeignKey(
+        User,
+        verbose_name=_("registered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    registered_by_repr = models.CharField(max_length=150, blank=True)
+    submitted_via = models.CharField(
+        _("submitted"), max_length=10, choices=SubmissionChannel.choices
+    )
+    submitter_name = models.CharField(_("submitted by"), max_length=100)
+    staff_id_document = models.CharField(
+        _("staff ID document checked"), max_length=30, choices=StaffIdDocument.choices
+    )
+    staff_id_note = models.CharField(_("note on the document"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("organization account")
+        verbose_name_plural = _("organization accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(active=True),
+                name="accounts_one_active_account_per_organization",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} → {self.user_id}"
+
+
+class TemporaryPassword(models.Model):
+    """A password an officer set from a paper request (004 Q31, Q33): while this row exists the
+    user must choose a new password before doing anything else (accounts.otp gate)."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="temporary_password"
+    )
+    set_at = models.DateTimeField(_("set at"))
+    set_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_by_repr = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("temporary password")
+        verbose_name_plural = _("temporary passwords")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+# --- Service A self-registration: JPKI identity, filing agents, COE recipients (ID-3, ID-4,
+# ID-6) -----------------------------------------------------------------------------------------
+
+
+class HolderSex(models.TextChoices):
+    """Sex as a JPKI signature certificate states it (1 male, 2 female; other codes: U)."""
+
+    MALE = "M", _("male")
+    FEMALE = "F", _("female")
+    UNKNOWN = "U", _("not stated")
+
+
+class ServiceARegistration(models.Model):
+    """The user information registration (利用者情報登録) of a self-registered service A user.
+
+    Created with the user when they register (ID-3, ID-4, ID-6); ``completed_at`` is set when
+    they set the initial password from the mailed link (002 Q2-5). Until then the user has no
+    usable password; a registration whose link expired is removed so that its certificate and
+    auth ID can be used again (service_a.service_a_pending_prune).
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="service_a_registration"
+    )
+    # ID-3: the address typed from the residence card (002 Q2-11); ID-4: the office address
+    # (002 Q2-13); ID-6: optional.
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    organization_name = models.CharField(_("organization"), max_length=200, blank=True)
+    registered_at = models.DateTimeField(_("registered at"))
+    completed_at = models.DateTimeField(_("initial password set at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service A registration")
+        verbose_name_plural = _("service A registrations")
+        indexes = [
+            # service_a_pending_prune looks for pending registrations past the link's life.
+            models.Index(
+                fields=["registered_at"],
+                condition=models.Q(completed_at__isnull=True),
+                name="accounts_sa_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class IdentityCertificate(models.Model):
+    """A My Number card signature certificate bound to a service A account (ID-3).
+
+    Keeps what identifies the certificate and what it proved about the holder, never the
+    certificate's My Number (there is none, 002 Q2-8) nor the raw certificate. One certificate
+    registers at most once per user category (002 Q2-10): the certificate, not the holder's
+    name, sex and birth date, is the key, because those three are not unique (namesakes born on
+    1 January, the date used when the day is not known). Rows are kept after a re-binding
+    (``current`` False), so an older certificate of the same card cannot open a second account.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_certificates")
+    category = models.CharField(_("user category"), max_length=30, choices=Category.choices)
+    issuer = models.CharField(_("issuer"), max_length=500)
+    serial = models.CharField(_("serial number"), max_length=64)
+    fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64, db_index=True)
+    not_after = models.DateTimeField(_("valid until"))
+    holder_name = models.CharField(_("name"), max_length=200)
+    holder_sex = models.CharField(_("sex"), max_length=1, choices=HolderSex.choices)
+    holder_birth_date = models.DateField(_("date of birth"))
+    current = models.BooleanField(_("current"), default=True)
+    bound_at = models.DateTimeField(_("bound at"))
+
+    class Meta:
+        verbose_name = _("identity certificate")
+        verbose_name_plural = _("identity certificates")
+        ordering = ["-bound_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "serial", "category"],
+                name="accounts_certificate_once_per_category",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(current=True),
+                name="accounts_one_current_certificate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.category})"
+
+
+class FilingAgentKind(models.TextChoices):
+    LAWYER = "lawyer", _("Lawyer (弁護士)")
+    GYOSEISHOSHI = "gyoseishoshi", _("Gyoseishoshi (行政書士)")
+
+
+class FilingAgentCertificate(models.Model):
+    """A filing agent's notification certificate (届出済証明書) as the bureau records it (ID-4).
+
+    Officers keep these in the admin. A lawyer or gyoseishoshi registers with the 12-digit
+    certificate number (申請等取次者証明書番号, 002 Q2-14) and gets one auth ID (Q2-15), valid
+    until ``valid_until`` and extended when the certificate is renewed here (Q2-17; the service
+    ``filing_agent_certificate_renew`` moves the user's validity with it).
+    """
+
+    number = models.CharField(
+        _("certificate number"),
+        max_length=12,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9]{12}$", _("The certificate number has 12 half-width digits."), "number"
+            )
+        ],
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=FilingAgentKind.choices)
+    holder_name = models.CharField(_("name"), max_length=100)
+    holder_birth_date = models.DateField(_("date of birth"))
+    office_name = models.CharField(_("office name"), max_length=200, blank=True)
+    office_address = models.CharField(_("office address"), max_length=200, blank=True)
+    valid_until = models.DateField(_("valid until"))
+    # Q2-15: one auth ID per person. Cleared (SET_NULL) only if the account row is removed.
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("auth ID"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="filing_agent_certificate",
+    )
+
+    class Meta:
+        verbose_name = _("filing agent certificate")
+        verbose_name_plural = _("filing agent certificates")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number

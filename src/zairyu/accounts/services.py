@@ -75,6 +75,12 @@ def login_attempt(*, auth_id: str, password: str, request: HttpRequest | None = 
         ratelimit.hit(f"login-ip:{ip}", limit=limit, window=window)
         _record_failure(user, request=request)
         raise LoginRefused("invalid")
+    # ID-7: a resident's auth ID follows the card registry (a renewal extends it, an
+    # invalidated card voids it, 001 Q41/Q44) before its validity is judged. Local import:
+    # registration.py builds on this module.
+    from .registration import resident_refresh_validity
+
+    user = resident_refresh_validity(user, request=request)
     refusal = rules.login_refusal(user, today=now.astimezone(clock.TOKYO).date())
     if refusal is not None:
         with transaction.atomic():

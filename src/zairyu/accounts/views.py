@@ -39,7 +39,10 @@ def refusal_message(code: str, user=None) -> str:
         "suspended": _(
             "This account is suspended. Please contact the regional immigration bureau."
         ),
-        "deleted": _("This account no longer exists. Please register again."),
+        "deleted": _(
+            "This auth ID can no longer be used: it was deleted, or the residence card it was "
+            "registered with is no longer valid. Please register again with your current card."
+        ),
         "auth_id_expired": _(
             "This auth ID has expired. Residents whose stay was extended: it works again once "
             "the new permission is registered. Organizations: apply again at the regional "

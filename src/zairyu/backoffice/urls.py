@@ -1,4 +1,77 @@
-from django.urls import path  # noqa: F401
+"""Back-office URLs (mounted at /backoffice/). Card pages use the database id, never the card
+number, so no personal data appears in URLs or access logs."""
+
+from django.urls import path
+
+from . import accounts_views, filings_views, views
 
 app_name = "backoffice"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.OfficerLoginView.as_view(), name="login"),
+    path("logout/", views.OfficerLogoutView.as_view(), name="logout"),
+    path("cards/", views.card_search, name="card_search"),
+    path("cards/new/", views.card_create, name="card_create"),
+    path("cards/<int:card_id>/", views.card_detail, name="card_detail"),
+    path("cards/<int:card_id>/renew/", views.card_renew, name="card_renew"),
+    path("cards/<int:card_id>/invalidate/", views.card_invalidate, name="card_invalidate"),
+    path("cards/<int:card_id>/departure/", views.card_departure, name="card_departure"),
+    path("cards/<int:card_id>/return/", views.card_return, name="card_return"),
+    path("cards/<int:card_id>/moving-in/", views.card_moving_in, name="card_moving_in"),
+    # Accounts (BO-3, ID-2, ID-8, ID-13, ID-17, ID-19); ids only, no auth IDs in URLs
+    path("accounts/", accounts_views.account_search, name="account_search"),
+    path(
+        "accounts/organizations/",
+        accounts_views.organization_search,
+        name="organization_search",
+    ),
+    path(
+        "accounts/organizations/register/",
+        accounts_views.account_register,
+        name="account_register",
+    ),
+    path(
+        "accounts/organizations/<int:organization_id>/register/",
+        accounts_views.account_register_for,
+        name="account_register_for",
+    ),
+    path("accounts/<int:account_id>/", accounts_views.account_detail, name="account_detail"),
+    path(
+        "accounts/<int:account_id>/password/",
+        accounts_views.account_password_reissue,
+        name="account_password_reissue",
+    ),
+    path(
+        "accounts/<int:account_id>/auth-id-notice/",
+        accounts_views.account_auth_id_notify,
+        name="account_auth_id_notify",
+    ),
+    path(
+        "accounts/<int:account_id>/reissue/",
+        accounts_views.account_auth_id_reissue,
+        name="account_auth_id_reissue",
+    ),
+    path("accounts/<int:account_id>/unlock/", accounts_views.account_unlock, name="account_unlock"),
+    path(
+        "accounts/<int:account_id>/second-factor/reset/",
+        accounts_views.account_second_factor_reset,
+        name="account_second_factor_reset",
+    ),
+    path(
+        "accounts/<int:account_id>/<slug:action>/",
+        accounts_views.account_state,
+        name="account_state",
+    ),
+    # Service N filings (BO-4): error queue, search, withdrawals; ids only in URLs
+    path("filings/", filings_views.filing_search, name="filing_search"),
+    path("filings/errors/", filings_views.filing_errors, name="filing_errors"),
+    path("filings/withdrawn/", filings_views.filing_withdrawals, name="filing_withdrawals"),
+    path("filings/<int:filing_id>/", filings_views.filing_detail, name="filing_detail"),
+    path(
+        "filings/<int:filing_id>/withdraw/",
+        filings_views.filing_withdraw,
+        name="filing_withdraw",
+    ),
+    path("filings/<int:filing_id>/retry/", filings_views.filing_retry, name="filing_retry"),
+    path("filings/<int:filing_id>/review/", filings_views.filing_review, name="filing_review"),
+]

@@ -129,6 +129,7 @@ class ResidenceCard(models.Model):
         verbose_name=_("nationality or region"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta
     )
     birth_date = models.DateField(_("date of birth"), db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
@@ -137,12 +138,14 @@ class ResidenceCard(models.Model):
         verbose_name=_("prefecture"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta
     )
     municipality = models.ForeignKey(
         "reference.Municipality",
         verbose_name=_("municipality"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta
         null=True,
         blank=True,
     )
@@ -156,6 +159,7 @@ class ResidenceCard(models.Model):
         verbose_name=_("status of residence"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta
     )
     period_of_stay = models.CharField(
         _("period of stay"),
@@ -253,7 +257,10 @@ class ResidenceCard(models.Model):
             ),
         ]
         # PostgreSQL also has a trigram GIN index on roman_name for the partial-name search
-        # (migration 0002, created only on PostgreSQL).
+        # (migration 0002, created only on PostgreSQL). The reference-data foreign keys have no
+        # index of their own: no query selects cards by nationality, prefecture or status
+        # alone, and on PostgreSQL each would be two indexes (one varchar_pattern_ops) that
+        # every insert of a national import pays for.
 
     def __str__(self) -> str:
         return f"{self.number} {self.roman_name}"

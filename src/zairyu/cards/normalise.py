@@ -58,16 +58,46 @@ def roman_name_loose(value: str) -> str:
     return " ".join(text.split())
 
 
-def jis_text(value: str, *, full_width: bool = False, field: str | None = None) -> str:
+def jis_text(
+    value: str, *, full_width: bool = False, allow_ascii: bool = False, field: str | None = None
+) -> str:
     """Return Japanese text checked against JIS X 0208 levels 1 and 2 (FMT-4), or raise.
 
     With ``full_width`` (the street part of an address, 001 Q62) half-width letters, digits,
-    kana and symbols are converted to full width first.
+    kana and symbols are converted to full width first; with ``allow_ascii`` half-width
+    letters, digits and spaces are kept (free text that may hold a name in roman letters).
     """
     if not value:
         return ""
-    validator = JisX0208Text(field=field, convert_halfwidth=full_width)
+    if _already_jis_x_0208_fullwidth(value):
+        return value
+    validator = JisX0208Text(field=field, convert_halfwidth=full_width, allow_ascii=allow_ascii)
     return validator.clean(value).value
+
+
+def _already_jis_x_0208_fullwidth(text: str) -> bool:
+    """Say whether ``text`` is already in the stored form: JIS X 0208 characters only (no ASCII,
+    no half-width kana, nothing the validator would convert), NFC, no surrounding space.
+
+    A fast path for the national import, where nearly every value is already clean: for such
+    text the validator's ``clean`` returns it unchanged, so it need not run. Python's
+    ``iso2022_jp`` codec writes JIS X 0208 after ESC $ B and switches (ESC ( J / ESC ( B) for
+    anything else, so exactly one designation at the start and the return to ASCII as the
+    very last bytes means every character is a JIS X 0208 one (tests/cards/test_normalise.py
+    checks the equivalence).
+    """
+    if text != text.strip() or not unicodedata.is_normalized("NFC", text):
+        return False
+    try:
+        encoded = text.encode("iso2022_jp")
+    except UnicodeEncodeError:
+        return False
+    # ESC $ B <JIS X 0208 pairs> ESC ( B and nothing else: no ASCII run anywhere.
+    return (
+        encoded.startswith(b"\x1b$B")
+        and encoded.endswith(b"\x1b(B")
+        and encoded.count(b"\x1b") == 2
+    )
 
 
 def corporate_number(value: str) -> str:

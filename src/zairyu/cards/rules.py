@@ -8,19 +8,23 @@ them all for the line (FMT-8).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import normalise
 from .models import ResidenceCard, Sex
 
-
 SEXES = frozenset(Sex.values)
+# Field labels for the text checks' messages (lazy: translated when shown).
+_LABELS = {
+    field: capfirst(ResidenceCard._meta.get_field(field).verbose_name)
+    for field in ("kanji_name", "street", "representative_name", "representative_relationship")
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class CardData:
     last_moving_in_on: dt.date | None = None
     representative_name: str = ""
     representative_relationship: str = ""
+
+    def copy(self) -> CardData:
+        """Return a shallow copy (cheaper than dataclasses.replace, which re-runs __init__)."""
+        new = object.__new__(CardData)
+        new.__dict__.update(self.__dict__)
+        return new
 
     def model_fields(self) -> dict:
         """Return the fields as ResidenceCard keyword arguments (number and DATA_FIELDS)."""
@@ -132,7 +142,7 @@ def _add(errors: dict[str, list[ValidationError]], field: str, error: Validation
 def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> CardData:
     """Return ``data`` normalised, or raise ValidationError({field: [errors]}) with every error."""
     errors: dict[str, list[ValidationError]] = {}
-    out = dataclasses.replace(data)
+    out = data.copy()
 
     for field, clean in (
         ("number", normalise.card_number),
@@ -144,14 +154,16 @@ def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> Card
         except ValidationError as exc:
             _add(errors, field, exc)
     for field, full_width in (
-        ("kanji_name", False),
+        ("kanji_name", True),
         ("street", True),
         ("representative_name", False),
         ("representative_relationship", False),
     ):
         try:
-            label = ResidenceCard._meta.get_field(field).verbose_name
-            value = normalise.jis_text(getattr(data, field), full_width=full_width, field=label)
+            label = _LABELS[field]
+            value = normalise.jis_text(
+                getattr(data, field), full_width=full_width, allow_ascii=not full_width, field=label
+            )
             setattr(out, field, value)
         except ValidationError as exc:
             _add(errors, field, exc)

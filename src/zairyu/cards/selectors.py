@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from zairyu.audit.models import AuditEvent
 from zairyu.core import clock
+from zairyu.core.text import to_fullwidth
 
 from . import normalise
 from .models import Person, ResidenceCard
@@ -110,12 +111,13 @@ def card_search(
     name_text = (name or "").strip()
     if name_text:
         given = True
-        if name_text.isascii() or normalise.roman_name_loose(name_text).isascii():
-            query = query.filter(roman_name__contains=normalise.roman_name_loose(name_text))
+        roman = normalise.roman_name_loose(name_text)
+        if roman.isascii():
+            query = query.filter(roman_name__contains=roman)
         else:
-            query = query.filter(
-                kanji_name__contains=name_text.replace(" ", "").replace("\u3000", "")
-            )
+            # Kanji names are stored full-width with one ideographic space between parts.
+            kanji = "\u3000".join(to_fullwidth(name_text).value.split())
+            query = query.filter(kanji_name__contains=kanji)
     if birth_date is not None:
         given = True
         query = query.filter(birth_date=birth_date)

@@ -428,7 +428,7 @@ def organization_create(
 
     errors: dict[str, list[ValidationError]] = {}
     try:
-        name = normalise.jis_text(name, field=_("Name"))
+        name = normalise.jis_text(name, full_width=True, field=_("Name"))
     except ValidationError as exc:
         errors["name"] = exc.error_list
     if corporate_number:

@@ -40,8 +40,16 @@ def run_sweepers() -> dict[str, int]:
     return counts
 
 
+_housekeepers: dict[str, Callable[[], int]] = {}
+
+
+def register_housekeeper(name: str, job: Callable[[], int]) -> None:
+    """Register a daily clean-up job of an app (e.g. expired unfinished registrations)."""
+    _housekeepers[name] = job
+
+
 def run_housekeeping(*, keep_processed_days: int = 1) -> dict[str, int]:
-    """Delete expired sessions; prune processed messages of the filesystem broker."""
+    """Delete expired sessions; prune the filesystem broker; run the apps' daily jobs."""
     import time
 
     from django.contrib.sessions.models import Session
@@ -58,7 +66,14 @@ def run_housekeeping(*, keep_processed_days: int = 1) -> dict[str, int]:
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
                 pruned += 1
-    return {"sessions": sessions, "broker_messages": pruned}
+    counts = {"sessions": sessions, "broker_messages": pruned}
+    for name, job in sorted(_housekeepers.items()):
+        try:
+            counts[name] = job()
+        except Exception:
+            log.exception("housekeeping job %s failed", name)
+            counts[name] = -1
+    return counts
 
 
 def lease_until() -> dt.datetime:

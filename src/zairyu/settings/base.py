@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    "django_otp",  # ID-17 second factor
+    "django_otp.plugins.otp_totp",
     "zairyu.core",
     "zairyu.accounts",
     "zairyu.audit",
@@ -34,6 +36,7 @@ INSTALLED_APPS = [
     "zairyu.portal",
     "zairyu.reference",
     "zairyu.cards",
+    "zairyu.filings",
     "zairyu.backoffice",
 ]
 
@@ -45,7 +48,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # ID-17: request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
+    "zairyu.accounts.otp.SignInGateMiddleware",  # ID-17: second step; temporary passwords
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "zairyu.core.middleware.NoStoreMiddleware",
@@ -116,10 +121,22 @@ ZAIRYU_LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30)
 # FMT-2: one password policy (zairyu.core.validators.PasswordPolicy); "agency" or "nist".
 ZAIRYU_PASSWORD_POLICY = env_str("PASSWORD_POLICY", "agency")
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "zairyu.core.validators.PasswordPolicy"}]
+# SEC-2: Argon2id tuned to ~20-50 ms a hash on the target machines (accounts/hashers.py,
+# bench/bench_login.py); Django's default parameters still read older hashes, which are
+# re-hashed with the tuned ones at the next sign-in.
 PASSWORD_HASHERS = [
+    "zairyu.accounts.hashers.ZairyuArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# Second factor (ID-17) ----------------------------------------------------------------------
+# TOTP (RFC 6238) through django-otp: optional for every user, required for the back office.
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Zairyu")
+# django-otp's own back-off is off: wrong codes count toward the ID-14 lock-out instead (five
+# in a row lock the auth ID for 24 hours), which is stricter and shared with the password step.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # --- Languages -------------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -227,6 +244,25 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Absolute links in mails point here.
 ZAIRYU_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# JPKI (ID-3) ----------------------------------------------------------------------------------
+# Service A self-registration verifies the My Number card's signature certificate
+# (zairyu.accounts.jpki). Production: the PEM files of the real JPKI signature CA(s) and the CRLs
+# (PEM or DER) that an operations job keeps fresh; a CRL past its next update refuses every
+# registration as "revocation status unknown" (fail closed). Comma-separated paths.
+ZAIRYU_JPKI_TRUST_ANCHORS = env_list("JPKI_TRUST_ANCHORS")
+ZAIRYU_JPKI_CRLS = env_list("JPKI_CRLS")
+# The bundled test CA (zairyu.accounts.testca; `manage.py issue_demo_certificates`) lives here.
+# It is trusted when JPKI_TEST_CA is true; unset means "when DEBUG" (dev yes, production no).
+ZAIRYU_JPKI_TEST_CA_DIR = Path(env_str("JPKI_TEST_CA_DIR", str(VAR_DIR / "jpki-test-ca")))
+ZAIRYU_JPKI_TEST_CA = (
+    None if env_str("JPKI_TEST_CA") is None else env_bool("JPKI_TEST_CA", default=False)
+)
+# SEC-5: service A registrations (certificate checks included) and forgotten-password requests
+# allowed from one client address per hour.
+ZAIRYU_REGISTRATIONS_PER_IP = env_int("REGISTRATIONS_PER_IP", 20)
+ZAIRYU_PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 10)
+ZAIRYU_RENOTIFICATIONS_PER_IP = env_int("RENOTIFICATIONS_PER_IP", 10)
 
 # --- Portal ----------------------------------------------------------------------------------
 # UX-4: the helpdesk contact shown in every footer comes from configuration, never hard-coded.

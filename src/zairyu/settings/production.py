@@ -34,6 +34,13 @@ CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# The demo JPKI test CA is never a trust anchor in production (ID-3).
+if env_bool("JPKI_TEST_CA", False):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("JPKI_TEST_CA must not be set in production.")
+ZAIRYU_JPKI_TEST_CA = False
+
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

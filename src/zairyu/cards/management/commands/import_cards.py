@@ -109,7 +109,7 @@ class Command(BaseCommand):
             f"{file.name} (sha256 {result.sha256[:16]}): {result.rows} rows: "
             f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
             f"{result.superseded} superseded, {result.rejected} rejected; "
-            f"{result.persons_created} new persons; {elapsed:.1f} s; "
+            f"{result.persons_created} new persons; {elapsed:.2f} s; "
             f"peak memory {peak_kib / 1024:.0f} MiB"
         )
         if result.rejected and strict:

@@ -7,13 +7,21 @@ here, each of which must also be idempotent.
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from zairyu.accounts.demo_service_a import demo_filing_agent_lines, load_demo_filing_agents
+from zairyu.accounts.registration import registrable_card
+from zairyu.backoffice.demo import DEMO_OFFICER, load_demo_officer
+from zairyu.cards.demo import DEMO_CARDS, load_demo_population
 from zairyu.core import clock
 from zairyu.portal.models import Notice
 
 DEMO_ADMIN = ("admin", "Zairyu-demo-2026!")  # noqa: S105 (demo log-in, printed on purpose)
+# ID-2: an organization account, as an officer would register it from the paper form.
+DEMO_ORGANIZATION_ACCOUNT = ("kasumi-jli", "Kasumi#Demo2026")  # noqa: S105 (printed on purpose)
+DEMO_ORGANIZATION_CORPORATE_NUMBER = "6999900000003"  # 霞日本語学院 (cards/demo.py)
 
 
 class Command(BaseCommand):
@@ -24,6 +32,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             created += self._admin()
             created += self._notices()
+            created += self._cards()
+            if load_demo_filing_agents():  # ID-4
+                created.append("demo filing-agent certificates")
+            created += self._organization_account()
         if created:
             self.stdout.write("Created: " + ", ".join(created))
         else:
@@ -34,8 +46,92 @@ class Command(BaseCommand):
                 "  Administrator (http://127.0.0.1:8000/admin/): "
                 f"{DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
                 "  Demo mailbox: http://127.0.0.1:8000/demo/mailbox/\n"
+                f"  Officer (http://127.0.0.1:8000/backoffice/): {DEMO_OFFICER[0]} / "
+                f"{DEMO_OFFICER[1]}\n"
+                "    (the back office asks for an authenticator app at the first sign-in: scan "
+                "the QR code with any TOTP app)\n"
+                "  Organization (Japanese-language institution, services N and O; "
+                "http://127.0.0.1:8000/accounts/login/): "
+                f"{DEMO_ORGANIZATION_ACCOUNT[0]} / {DEMO_ORGANIZATION_ACCOUNT[1]}\n"
             )
         )
+        self.stdout.write("Demo residence cards (fictional; roman name, birth date, sex):")
+        for spec in DEMO_CARDS[:8]:
+            face = spec.build(clock.today())
+            self.stdout.write(
+                f"  {spec.number}  {face['roman_name']}, {face['nationality_id']}, "
+                f"{face['birth_date']:%Y-%m-%d}, {face['sex']}: {spec.note}"
+            )
+        self._registration_hint()
+        self._service_a_hint()
+
+    def _registration_hint(self) -> None:
+        """ID-1: one demo card to try resident registration with (no account is created)."""
+        card = registrable_card([spec.number for spec in DEMO_CARDS])
+        if card is None:
+            self.stdout.write("Every demo card that could register already has an auth ID.")
+            return
+        self.stdout.write(
+            "Try resident registration (http://127.0.0.1:8000/accounts/register/) with:\n"
+            f"  card number {card.number}, name {card.roman_name}, nationality/region "
+            f"{card.nationality.name_en} / {card.nationality.name_ja}, date of birth "
+            f"{card.birth_date:%Y-%m-%d}, sex {card.sex}"
+        )
+
+    def _service_a_hint(self) -> None:
+        """ID-3 / ID-4: demo card certificates to upload, filing-agent numbers to type."""
+        call_command("issue_demo_certificates", stdout=self.stdout)
+        self.stdout.write(
+            "Try lawyer / gyoseishoshi registration "
+            "(http://127.0.0.1:8000/accounts/service-a/register/lawyer/) with:"
+        )
+        for line in demo_filing_agent_lines():
+            self.stdout.write(line)
+
+    def _cards(self) -> list[str]:
+        report = load_demo_population()
+        created = []
+        if load_demo_officer():
+            created.append("demo officer")
+        if report.cards_created:
+            created.append(f"{report.cards_created} demo cards")
+        if report.cards_refreshed:
+            created.append(f"{report.cards_refreshed} demo cards re-dated to today")
+        if report.organizations_created:
+            created.append(f"{report.organizations_created} demo organizations")
+        return created
+
+    def _organization_account(self) -> list[str]:
+        """ID-2: register the demo school's account through the officers' service (once)."""
+        from zairyu.accounts import organizations
+        from zairyu.accounts.models import StaffIdDocument, SubmissionChannel
+        from zairyu.cards.models import Organization
+
+        user_model = get_user_model()
+        if user_model.objects.filter(username=DEMO_ORGANIZATION_ACCOUNT[0]).exists():
+            return []
+        school = Organization.objects.filter(
+            corporate_number=DEMO_ORGANIZATION_CORPORATE_NUMBER
+        ).first()
+        officer = user_model.objects.filter(username=DEMO_OFFICER[0]).first()
+        if school is None or organizations.organization_active_account(school) is not None:
+            return []
+        organizations.organization_account_register(
+            actor=officer,
+            organization=school,
+            registration=organizations.Registration(
+                auth_id=DEMO_ORGANIZATION_ACCOUNT[0],
+                email="kyomu@kasumi-jli.example",
+                password=DEMO_ORGANIZATION_ACCOUNT[1],
+                uses_service_n=True,
+                uses_service_o=True,
+                submitter_name="霞 教務",
+                submitted_via=SubmissionChannel.COUNTER,
+                staff_id_checked=True,
+                staff_id_document=StaffIdDocument.STAFF_CARD,
+            ),
+        )
+        return ["demo organization account"]
 
     def _admin(self) -> list[str]:
         user_model = get_user_model()

@@ -1,0 +1,60 @@
+"""A test CA trusted through the settings, shared by the JPKI and service A tests (ID-3)."""
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from zairyu.accounts.testca import CardCertificate, JpkiTestCA
+
+BIRTH = dt.date(1990, 4, 1)
+NAME = "ＷＡＮＧ　ＸＩＡＯＭＩＮＧ"
+
+
+@dataclass
+class TrustedCA:
+    """The test CA as the only trust anchor, with its CRL at ``crl_path``."""
+
+    ca: JpkiTestCA
+    crl_path: Path
+
+    def card(self, **kwargs) -> CardCertificate:
+        values = {"name": NAME, "sex": "M", "birth_date": BIRTH, "address": "東京都千代田区"}
+        values.update(kwargs)
+        return self.ca.issue(**values)
+
+    def write_crl(self, **kwargs) -> None:
+        self.crl_path.write_bytes(self.ca.crl(**kwargs))
+
+
+@pytest.fixture(scope="session")
+def jpki_ca(tmp_path_factory) -> JpkiTestCA:
+    return JpkiTestCA.load_or_create(tmp_path_factory.mktemp("jpki") / "ca")
+
+
+@pytest.fixture(scope="session")
+def other_ca(tmp_path_factory) -> JpkiTestCA:
+    """A CA nobody trusts."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some other CA")])
+    return JpkiTestCA.load_or_create(tmp_path_factory.mktemp("jpki") / "other", name=name)
+
+
+@pytest.fixture(scope="session")
+def impostor_ca(tmp_path_factory) -> JpkiTestCA:
+    """A CA with the trusted CA's name but another key."""
+    return JpkiTestCA.load_or_create(tmp_path_factory.mktemp("jpki") / "impostor")
+
+
+@pytest.fixture
+def trusted(jpki_ca, settings, tmp_path) -> TrustedCA:
+    crl_path = tmp_path / "jpki.crl"
+    settings.ZAIRYU_JPKI_TRUST_ANCHORS = [str(jpki_ca.root_path)]
+    settings.ZAIRYU_JPKI_CRLS = [str(crl_path)]
+    settings.ZAIRYU_JPKI_TEST_CA = False
+    authority = TrustedCA(ca=jpki_ca, crl_path=crl_path)
+    authority.write_crl()
+    return authority
