@@ -308,7 +308,7 @@ def request_script(method: str, body: str | None, headers: dict[str, str]) -> st
     if body is not None:
         lines.append(f"wrk.body = {_lua_string(body)}")
     for name, value in headers.items():
-        lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
+        lines.append(f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}")
     return "\n".join(lines) + "\n"
 
 

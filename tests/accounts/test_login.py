@@ -215,3 +215,16 @@ def test_id18_keepalive_renews_a_signed_in_session(client):
     html = client.get(reverse("accounts:home")).content.decode()
     assert 'data-session-seconds="1800"' in html
     assert 'id="session-warning"' in html
+
+
+def test_id14_back_office_and_admin_sign_in_share_the_lock_out(client):
+    officer = UserFactory(category=Category.OFFICER, is_staff=True)
+    for _ in range(5):
+        client.post(reverse("backoffice:login"), {"username": officer.username, "password": "x"})
+    officer.refresh_from_db()
+    assert officer.locked_until is not None
+    response = client.post(
+        reverse("admin:login"), {"username": officer.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200  # refused: the form is shown again
+    assert "_auth_user_id" not in client.session

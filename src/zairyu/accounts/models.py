@@ -381,3 +381,235 @@ class FilingAgentCertificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# --- Staff of organizations, public-interest corporations and RSOs: requests for use,
+# periodic reports, resignation, deletion and change reports (ID-5, ID-10, ID-11) -------------
+
+
+class StaffDecision(models.TextChoices):
+    """The lifecycle of a request for use, a periodic report and a change report."""
+
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+# One table of allowed moves for every decided paper (staff.py applies it).
+STAFF_DECISION_TRANSITIONS = {
+    StaffDecision.SUBMITTED: {StaffDecision.APPROVED, StaffDecision.REFUSED},
+    StaffDecision.APPROVED: set(),
+    StaffDecision.REFUSED: set(),
+}
+
+
+class StaffChannel(models.TextChoices):
+    ONLINE = "online", _("Prepared online")
+    PAPER = "paper", _("On paper (recorded by an officer)")
+
+
+class StaffRequest(models.Model):
+    """A request for use (利用申出, ID-5) for one staff member of one organization.
+
+    The organization's data is kept as submitted; on approval it is matched to (or registered
+    as) a ``cards.Organization`` and a personal auth ID is issued (002 Q3-8). ``additional``
+    marks an additional request (追加利用申出) of an organization that already has users.
+    """
+
+    organization_name = models.CharField(_("organization name"), max_length=200)
+    corporate_number = models.CharField(_("corporate number"), max_length=13, blank=True)
+    organization_kind = models.CharField(_("kind of organization"), max_length=24)
+    prefecture = models.ForeignKey(
+        "reference.Prefecture",
+        verbose_name=_("prefecture"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    street = models.CharField(_("address"), max_length=120)
+    bureau = models.ForeignKey(
+        "reference.Bureau", verbose_name=_("bureau"), on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(_("user category"), max_length=30, choices=Category.choices)
+    staff_name = models.CharField(_("staff member's name"), max_length=100)
+    staff_email = models.EmailField(_("staff member's e-mail address"))
+    language = models.CharField(_("language"), max_length=10, default="ja")
+    contact_email = models.EmailField(_("organization's contact e-mail"), blank=True)
+    clients = models.TextField(_("client organizations"), blank=True)
+    declarations = models.JSONField(_("declarations"), default=dict)
+    channel = models.CharField(_("channel"), max_length=10, choices=StaffChannel.choices)
+    additional = models.BooleanField(_("additional request"), default=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=StaffDecision.choices, default=StaffDecision.SUBMITTED
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by_repr = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    organization = models.ForeignKey(
+        "cards.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="staff_request"
+    )
+
+    class Meta:
+        verbose_name = _("request for use")
+        verbose_name_plural = _("requests for use")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["bureau", "state"], name="accounts_staffreq_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.organization_name}"
+
+
+class StaffDocumentKind(models.TextChoices):
+    """The documents of a request for use (003)."""
+
+    REQUEST_FORM = "request_form", _("Written request for use (利用申出書)")
+    SUMMARY = "summary", _("Documents giving a summary of the organization")
+    PLEDGE = "pledge", _("Written pledge (誓約書)")
+    REGISTRY = "registry", _("Certificate of registered matters (登記事項証明書)")
+    FOREIGN_STAFF = "foreign_staff", _("List of foreign employees and planned acceptances")
+    COMMISSION = "commission", _("Documents showing the request from the organization (依頼書)")
+    OTHER = "other", _("Other document")
+
+
+class StaffDocument(models.Model):
+    """A PDF attached to a request for use; kept in the database with its request."""
+
+    request = models.ForeignKey(StaffRequest, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=20, choices=StaffDocumentKind.choices)
+    filename = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("document of a request for use")
+        verbose_name_plural = _("documents of requests for use")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
+
+
+class StaffAccount(models.Model):
+    """The link between a staff auth ID and its organization (ID-5, ID-10, ID-11).
+
+    ``reminded_for`` is the expiry date the two-months reminder was mailed for (one reminder
+    per user per expiry date). ``password_by`` ends the 30 days to set the first password.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="staff_account")
+    organization = models.ForeignKey(
+        "cards.Organization", on_delete=models.PROTECT, related_name="staff_accounts"
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    password_by = models.DateTimeField(_("first password to be set by"))
+    activated_at = models.DateTimeField(_("first password set at"), null=True, blank=True)
+    reminded_for = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff account")
+        verbose_name_plural = _("staff accounts")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} → {self.user_id}"
+
+
+class StaffClient(models.Model):
+    """A client organization that commissioned a public-interest or RSO staff member to file
+    online (002 Q3-11..Q3-13, Q9-6)."""
+
+    account = models.ForeignKey(StaffAccount, on_delete=models.CASCADE, related_name="clients")
+    name = models.CharField(_("client organization"), max_length=200)
+    corporate_number = models.CharField(_("corporate number"), max_length=13, blank=True)
+    added_at = models.DateTimeField(_("added at"))
+    added_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("client organization")
+        verbose_name_plural = _("client organizations")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeriodicReport(models.Model):
+    """A periodic report (定期報告, ID-10): one per organization for all its users (Q9-1)."""
+
+    organization = models.ForeignKey(
+        "cards.Organization", on_delete=models.PROTECT, related_name="periodic_reports"
+    )
+    bureau = models.ForeignKey("reference.Bureau", on_delete=models.PROTECT, related_name="+")
+    accounts = models.ManyToManyField(StaffAccount, related_name="periodic_reports")
+    declarations = models.JSONField(_("declarations"), default=dict)
+    clients = models.TextField(_("client organizations"), blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=StaffChannel.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=StaffDecision.choices, default=StaffDecision.SUBMITTED
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by_repr = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("periodic report")
+        verbose_name_plural = _("periodic reports")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(state="submitted"),
+                name="accounts_one_open_periodic_report",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.organization_id}"
+
+
+class StaffChangeReport(models.Model):
+    """A change of user information (利用者情報変更届出, ID-11, 002 Q10-2): applied on approval."""
+
+    account = models.ForeignKey(StaffAccount, on_delete=models.PROTECT, related_name="changes")
+    organization_name = models.CharField(_("new organization name"), max_length=200, blank=True)
+    street = models.CharField(_("new address"), max_length=120, blank=True)
+    staff_name = models.CharField(_("new user name"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=StaffChannel.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=StaffDecision.choices, default=StaffDecision.SUBMITTED
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    submitted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("change of user information")
+        verbose_name_plural = _("changes of user information")
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.account_id}"

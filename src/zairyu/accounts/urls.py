@@ -2,7 +2,7 @@ from django.urls import path
 
 from zairyu.backoffice import accounts_views as organization_forms
 
-from . import views, views_otp, views_resident, views_service_a
+from . import views, views_otp, views_resident, views_service_a, views_staff
 
 app_name = "accounts"
 urlpatterns = [
@@ -84,4 +84,21 @@ urlpatterns = [
         name="service_a_reset_password",
     ),
     path("service-a/certificate/", views_service_a.rebind, name="service_a_rebind"),
+    # Staff of organizations, public-interest corporations and RSOs (ID-5, ID-10, ID-11)
+    path("staff/request/", views_staff.request_for_use, name="staff_request"),
+    path("staff/request/sent/", views_staff.request_sent, name="staff_request_sent"),
+    path(
+        "staff/password/set/<str:uidb64>/<str:token>/",
+        views_staff.set_password,
+        name="staff_set_password",
+    ),
+    path("staff/", views_staff.organization, name="staff_organization"),
+    path("staff/report/", views_staff.periodic_report, name="staff_report"),
+    path("staff/change/", views_staff.change_report, name="staff_change"),
+    path(
+        "staff/users/<int:account_id>/resign/",
+        views_staff.resignation,
+        name="staff_resignation",
+    ),
+    path("me/delete/", views_staff.deletion, name="staff_deletion"),
 ]

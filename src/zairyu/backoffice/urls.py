@@ -3,7 +3,7 @@ number, so no personal data appears in URLs or access logs."""
 
 from django.urls import path
 
-from . import accounts_views, filings_views, views
+from . import accounts_views, filings_views, staff_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -74,4 +74,30 @@ urlpatterns = [
     ),
     path("filings/<int:filing_id>/retry/", filings_views.filing_retry, name="filing_retry"),
     path("filings/<int:filing_id>/review/", filings_views.filing_review, name="filing_review"),
+    # Staff requests for use, periodic reports, resignation and changes (ID-5, ID-10, ID-11)
+    path("staff/", staff_views.staff_queue, name="staff_queue"),
+    path("staff/requests/new/", staff_views.request_record, name="staff_request_record"),
+    path("staff/requests/<int:request_id>/", staff_views.request_detail, name="staff_request"),
+    path(
+        "staff/requests/<int:request_id>/documents/<int:document_id>/",
+        staff_views.request_document,
+        name="staff_request_document",
+    ),
+    path("staff/reports/<int:report_id>/", staff_views.report_detail, name="staff_report"),
+    path("staff/changes/<int:change_id>/", staff_views.change_detail, name="staff_change"),
+    path(
+        "staff/organizations/<int:organization_id>/",
+        staff_views.organization_staff,
+        name="staff_organization",
+    ),
+    path(
+        "staff/accounts/<int:account_id>/resign/",
+        staff_views.account_resign,
+        name="staff_account_resign",
+    ),
+    path(
+        "staff/accounts/<int:account_id>/clients/",
+        staff_views.account_client_add,
+        name="staff_account_client",
+    ),
 ]

@@ -114,6 +114,11 @@ DATABASES = {"default": database_config(env_str("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "zairyu.accounts.backends.LockoutBackend",
+    # Listed so that sessions created by the portal's own sign-in view stay valid.
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 # SEC-5: failed sign-ins allowed from one client address per 15 minutes (docs/decisions/0004).
