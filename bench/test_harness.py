@@ -43,7 +43,7 @@ def test_request_script_quotes_body_as_lua_long_string():
     script = harness.request_script("POST", 'a "]]" b', {"Content-Type": "application/json"})
     assert "wrk.method = [[POST]]" in script
     assert 'wrk.body = [=[a "]]" b]=]' in script
-    assert "wrk.headers[[[Content-Type]]] = [[application/json]]" in script
+    assert "wrk.headers[ [[Content-Type]] ] = [[application/json]]" in script
 
 
 def test_emit_prints_name_value_unit(capsys):
