@@ -14,6 +14,12 @@ from .factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """These tests read English messages; pages default to Japanese (decision 0003)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def test_id15_password_change_mails_the_user_and_keeps_the_session(
     client, django_capture_on_commit_callbacks
 ):

@@ -454,3 +454,19 @@ def test_id11_pages_for_own_organization_only(client, officer):
     other.refresh_from_db()
     assert other.state == AccountState.DELETED
     assert StaffAccount.objects.count() == 2 and StaffClient.objects.count() == 0
+
+
+def test_sec5_online_requests_for_use_are_rate_limited_per_address(settings):
+    from django.test import RequestFactory
+
+    settings.ZAIRYU_REGISTRATIONS_PER_IP = 2
+    http = RequestFactory().post("/accounts/staff/request/", REMOTE_ADDR="192.0.2.7")
+    for _ in range(2):
+        staff.staff_request_submit(
+            data=request_data(), documents=documents(), channel=StaffChannel.ONLINE, request=http
+        )
+    with pytest.raises(ValidationError) as excinfo:
+        staff.staff_request_submit(
+            data=request_data(), documents=documents(), channel=StaffChannel.ONLINE, request=http
+        )
+    assert excinfo.value.code == "rate_limited"

@@ -66,3 +66,12 @@ class EmailChangeForm(forms.Form):
                 ),
             )
         return data
+
+
+class AddressChangeForm(forms.Form):
+    address = forms.CharField(
+        label=_("New address"),
+        max_length=200,
+        help_text=_("As on your residence card (lawyers: your office address), in Japanese."),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )

@@ -259,3 +259,40 @@ def unlock(*, user: User, actor: User, request=None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         audit_record(action="account.unlocked", obj=user, actor=actor, request=request)
+
+
+def change_address(*, user: User, address: str, request=None) -> str:
+    """ID-11: a self-registered service A user (ID-3, ID-4) updates their own address.
+
+    Japanese text only (FMT-4); half-width characters are converted to full width. Audited.
+    Returns the stored form so the page can show any conversion.
+    """
+    from zairyu.core.validators import JisX0208Text, refuse_my_number
+
+    registration = getattr(user, "service_a_registration", None)
+    if registration is None:
+        raise ValidationError(
+            _("Your user category does not keep an address here."), code="no_address"
+        )
+    try:
+        refuse_my_number(address, field=_("Address"))
+        cleaned = (
+            JisX0208Text(field=_("Address"), max_length=200, convert_halfwidth=True)
+            .clean(address)
+            .value
+        )
+    except ValidationError as exc:
+        raise ValidationError({"address": exc.error_list}) from exc
+    before = registration.address
+    with transaction.atomic():
+        registration.address = cleaned
+        registration.save(update_fields=["address"])
+        audit_record(
+            action="account.address_changed",
+            obj=user,
+            actor=user,
+            before={"address": before},
+            after={"address": cleaned},
+            request=request,
+        )
+    return cleaned

@@ -272,6 +272,17 @@ def staff_request_submit(
 
     All problems are reported at once, by field.
     """
+    if channel == StaffChannel.ONLINE:
+        # SEC-5: the public form takes large uploads; limit it per client address.
+        from zairyu.accounts.service_a import RateLimited, count_registration_attempt
+
+        try:
+            count_registration_attempt(request)
+        except RateLimited as exc:
+            raise ValidationError(
+                _("Too many requests from your network. Please try again in an hour."),
+                code="rate_limited",
+            ) from exc
     errors: dict[str, list[ValidationError]] = {}
 
     def add(name: str, message: str, code: str) -> None:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", views.my_registration, name="me"),
     path("me/password/", views.password_change, name="password_change"),
     path("me/email/", views.email_change, name="email_change"),
+    path("me/address/", views.address_change, name="address_change"),
     # Second factor (ID-17) and the new-password step after an officer re-issued one (BO-3)
     path("login/second-factor/", views_otp.otp_verify, name="otp_verify"),
     path("login/new-password/", views_otp.password_renew, name="password_renew"),

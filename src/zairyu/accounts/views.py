@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import rules, services
-from .forms import EmailChangeForm, LoginForm, PasswordChangeForm
+from .forms import AddressChangeForm, EmailChangeForm, LoginForm, PasswordChangeForm
 from .models import SERVICE_A_CATEGORIES, SERVICE_N_CATEGORIES, Category
 
 
@@ -188,3 +188,30 @@ def email_change(request: HttpRequest) -> HttpResponse:
             )
             return redirect("accounts:me")
     return render(request, "accounts/email_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_change(request: HttpRequest) -> HttpResponse:
+    """ID-11: self-registered service A users keep their own address up to date."""
+    from django.http import Http404
+
+    registration = getattr(request.user, "service_a_registration", None)
+    if registration is None:
+        raise Http404
+    form = AddressChangeForm(request.POST or None, initial={"address": registration.address})
+    if request.method == "POST" and form.is_valid():
+        try:
+            stored = services.change_address(
+                user=request.user, address=form.cleaned_data["address"], request=request
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                for error in errors:
+                    form.add_error(field, error)
+        else:
+            messages.success(
+                request, _("Your address has been changed to: %(address)s") % {"address": stored}
+            )
+            return redirect("accounts:me")
+    return render(request, "accounts/address_change.html", {"form": form})
