@@ -1,4 +1,5 @@
 import factory
+from django.conf import settings
 
 from zairyu.accounts.models import Category, User
 from zairyu.core import clock
@@ -14,7 +15,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n:04d}x")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.jp")
     category = Category.RESIDENT
-    language = "ja"
+    # The language the test runs pages in (settings.LANGUAGE_CODE, "ja" unless a test sets it).
+    language = factory.LazyFunction(lambda: settings.LANGUAGE_CODE)
     password_changed_at = factory.LazyFunction(clock.now)
 
     @factory.post_generation

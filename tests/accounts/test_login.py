@@ -22,6 +22,7 @@ def english_pages(settings):
     """These tests read English messages; pages default to Japanese (decision 0003)."""
     settings.LANGUAGE_CODE = "en"
 
+
 LOGIN = reverse("accounts:login")
 
 
@@ -55,7 +56,7 @@ def test_id14_unknown_id_and_wrong_password_answer_the_same(client):
 
 
 def test_id14_five_failures_lock_for_24_hours(client, django_capture_on_commit_callbacks):
-    user = UserFactory(category=Category.ORGANIZATION)
+    user = UserFactory(category=Category.ORGANIZATION, language="ja")
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(5):
             assert sign_in(client, user, "Wrong#pass1").status_code == 400

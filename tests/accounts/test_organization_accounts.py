@@ -27,6 +27,13 @@ from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """These tests read English messages; pages default to Japanese (decision 0003)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 # Friday 20 November 2026, 15:00; Monday the 23rd is a national holiday (勤労感謝の日).
 FRIDAY = clock.tokyo_datetime(2026, 11, 20, 15, 0)
 TUESDAY_9AM = clock.tokyo_datetime(2026, 11, 24, 9, 0)

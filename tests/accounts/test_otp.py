@@ -17,6 +17,13 @@ from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """These tests read English messages; pages default to Japanese (decision 0003)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 LOGIN = reverse("accounts:login")
 HOME = reverse("accounts:home")
 VERIFY = reverse("accounts:otp_verify")

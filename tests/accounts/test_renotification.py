@@ -18,6 +18,13 @@ from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """These tests read English messages; pages default to Japanese (decision 0003)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 RENOTIFY = reverse("accounts:resident_renotify")
 SENT = reverse("accounts:resident_renotified")
 LOGIN = reverse("accounts:login")

@@ -19,6 +19,13 @@ from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """These tests read English messages; pages default to Japanese (decision 0003)."""
+    settings.LANGUAGE_CODE = "en"
+
+
 REGISTER = reverse("accounts:resident_register")
 DONE = reverse("accounts:resident_registered")
 LOGIN = reverse("accounts:login")
@@ -204,8 +211,8 @@ def test_id1_status_not_subject_to_art_19_16_is_refused_with_the_eligible_list(c
     assert codes(response, "__all__") == ["status_not_eligible"]
     html = response.content.decode()
     assert '<details class="resident-statuses" open>' in html
-    assert "技術・人文知識・国際業務" in html  # an eligible status is listed (Japanese page)
-    assert "<li>永住者</li>" not in html
+    assert "Engineer/Specialist in Humanities/International Services" in html  # eligible, listed
+    assert "<li>Permanent Resident</li>" not in html
     assert not User.objects.exists()
 
 

@@ -81,15 +81,7 @@ def test_ref2_english_order_keeps_english_order_in_japanese():
 def test_ref2_region_then_reading_for_service_o():
     groups = selectors.nationality_choices(order="region", language="ja")
     labels = [label for label, _rows in groups]
-    assert labels == [
-        "Asia",
-        "Europe",
-        "Africa",
-        "North America",
-        "Central and South America",
-        "Oceania",
-        "Other",
-    ]
+    assert labels == ["アジア", "ヨーロッパ", "アフリカ", "北米", "中南米", "オセアニア", "その他"]
     asia = [code for code, _label in groups[0][1]]
     # インド < カンコク < タイワン < チュウゴク < ベトナム in kana order
     assert asia.index("IND") < asia.index("KOR") < asia.index("TWN") < asia.index("CHN")

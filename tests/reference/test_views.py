@@ -84,8 +84,12 @@ def test_ref3_unknown_postal_code_is_404(client):
 
 
 def test_ref3_error_messages_are_translated(client):
-    response = client.get(POSTAL, {"code": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    response = client.get(POSTAL, {"code": "x"})
     assert "postal code" in response.json()["error"]["message"]
+    client.cookies["django_language"] = "ja"
+    response = client.get(POSTAL, {"code": "x"})
+    assert "郵便番号" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("url", [MUNICIPALITIES, POSTAL])

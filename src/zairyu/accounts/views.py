@@ -78,9 +78,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 if url_has_allowed_host_and_scheme(next_url, {request.get_host()})
                 else reverse("accounts:home")
             )
-            if user.language:
-                from django.conf import settings
+            from django.conf import settings
 
+            # The account's language applies unless the person chose one on this device.
+            if user.language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
                 response.set_cookie(
                     settings.LANGUAGE_COOKIE_NAME,
                     user.language,
