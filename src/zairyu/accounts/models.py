@@ -158,8 +158,9 @@ class StaffIdDocument(models.TextChoices):
     STAFF_CARD = "staff_card", _("Staff ID card (職員証)")
     AGENT_CERTIFICATE = "agent_certificate", _("Filing agent certificate (申請等取次者証明書)")
     EMPLOYMENT_CERTIFICATE = "employment_certificate", _("Certificate of employment (在職証明書)")
-    HEALTH_INSURANCE = "health_insurance", _(
-        "Health insurance card naming the organization (健康保険被保険者証)"
+    HEALTH_INSURANCE = (
+        "health_insurance",
+        _("Health insurance card naming the organization (健康保険被保険者証)"),
     )
     OTHER = "other", _("Other document naming the organization")
 
@@ -178,9 +179,7 @@ class OrganizationAccount(models.Model):
     and a deleted account frees the organization to register again (004 Q27).
     """
 
-    user = models.OneToOneField(
-        User, on_delete=models.PROTECT, related_name="organization_account"
-    )
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="organization_account")
     organization = models.ForeignKey(
         "cards.Organization",
         verbose_name=_("organization"),

@@ -11,6 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from zairyu.portal.forms import add_service_errors
+
 from . import rules, services
 from .forms import AddressChangeForm, EmailChangeForm, LoginForm, PasswordChangeForm
 from .models import SERVICE_A_CATEGORIES, SERVICE_N_CATEGORIES, Category
@@ -157,9 +159,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            for field, errors in exc.error_dict.items():
-                for error in errors:
-                    form.add_error(field, error)
+            add_service_errors(form, exc)
         else:
             from django.contrib.auth import update_session_auth_hash
 
@@ -179,9 +179,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
                 user=request.user, new_email=form.cleaned_data["email"], request=request
             )
         except ValidationError as exc:
-            for field, errors in exc.error_dict.items():
-                for error in errors:
-                    form.add_error(field, error)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -207,9 +205,7 @@ def address_change(request: HttpRequest) -> HttpResponse:
                 user=request.user, address=form.cleaned_data["address"], request=request
             )
         except ValidationError as exc:
-            for field, errors in exc.error_dict.items():
-                for error in errors:
-                    form.add_error(field, error)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Your address has been changed to: %(address)s") % {"address": stored}

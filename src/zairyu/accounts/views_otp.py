@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from zairyu.portal.forms import add_service_errors
+
 from . import organizations, otp
 from .forms import PasswordChangeForm
 from .models import TemporaryPassword
@@ -56,13 +58,7 @@ class NewPasswordForm(PasswordChangeForm):
     current_password = None
 
 
-def _apply(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
+_apply = add_service_errors
 
 
 def _next_url(request: HttpRequest, default: str) -> str:

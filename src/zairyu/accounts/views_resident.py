@@ -6,13 +6,15 @@ the data matched a registration.
 """
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+
+from zairyu.portal.forms import add_service_errors
 
 from . import registration, rules
 from .forms_resident import RenotificationForm, ResidentRegistrationForm
@@ -21,10 +23,7 @@ from .models import User
 SESSION_REGISTERED = "resident_registered"
 
 
-def _apply(form, exc: ValidationError) -> None:
-    for field, errors in exc.error_dict.items():
-        for error in errors:
-            form.add_error(None if field == NON_FIELD_ERRORS else field, error)
+_apply = add_service_errors
 
 
 def _codes(form) -> set[str]:

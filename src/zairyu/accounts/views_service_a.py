@@ -18,6 +18,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from zairyu.portal.forms import add_service_errors
+
 from . import jpki, service_a
 from .forms_service_a import (
     CertificateUploadForm,
@@ -36,10 +38,7 @@ LINK_SESSION_KEY = "service_a_link_{purpose}"
 TOKEN_IN_SESSION = "set-password"  # noqa: S105 (a URL part, not a secret)
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.error_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+_add_errors = add_service_errors
 
 
 def _upload_form(request: HttpRequest) -> CertificateUploadForm:

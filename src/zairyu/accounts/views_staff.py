@@ -15,6 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from zairyu.portal.forms import add_service_errors
+
 from . import staff
 from .forms_service_a import NewPasswordForm
 from .forms_staff import ChangeReportForm, DeletionForm, PeriodicReportForm, StaffRequestForm
@@ -24,13 +26,7 @@ LINK_SESSION_KEY = "staff_password_link"
 TOKEN_IN_SESSION = "set-password"  # noqa: S105 (a URL part, not a secret)
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        for error in errors:
-            form.add_error(name if name in form.fields else None, error)
+_add_errors = add_service_errors
 
 
 # --- Request for use (ID-5 [B]) --------------------------------------------------------------

@@ -14,7 +14,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zairyu.accounts.models import Category
 from zairyu.core import clock, days
+from zairyu.portal.forms import add_service_errors
 from zairyu.reference.models import NotificationEvent
 
 from . import forms, presenters, receipt, rules, selectors, services
@@ -389,11 +390,7 @@ def organization_form(request: HttpRequest, event: str, token: uuid.UUID) -> Htt
     return _form_page(request, ORGANIZATION, event, token)
 
 
-def _apply(form, exc: ValidationError) -> None:
-    for field, errors in exc.error_dict.items():
-        target = field if field in form.fields else None
-        for error in errors:
-            form.add_error(None if field == NON_FIELD_ERRORS else target, error)
+_apply = add_service_errors
 
 
 def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID):
