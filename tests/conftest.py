@@ -48,6 +48,17 @@ class SmtpServer:
 
 
 @pytest.fixture(autouse=True)
+def _language_does_not_leak_between_tests():
+    """Code outside a request runs in English in every test, whatever the test before it
+    activated (pages still pick their language per request: Japanese unless chosen)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _closures_need_the_database(request):
     """Tests without database access see the rule-based holidays only (no closure table)."""
     from zairyu.core import days

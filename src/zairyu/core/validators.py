@@ -61,6 +61,7 @@ any normalising validator's __call__    <prefix>_not_normalised [expected]
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import functools
 import gzip
@@ -211,8 +212,14 @@ class _Validator:
     def __hash__(self) -> int:
         return hash(type(self))
 
+
+class _NormalisingValidator(_Validator, abc.ABC):
+    """A validator that normalises input: ``clean`` returns the stored form, ``__call__``
+    refuses a value that is not already in it (for model fields)."""
+
+    @abc.abstractmethod
     def clean(self, value: Any) -> Normalised:
-        raise NotImplementedError
+        """Return the normalised value, or raise ValidationError (each validator defines it)."""
 
     def __call__(self, value: Any) -> None:
         result = self.clean(value)
@@ -228,7 +235,7 @@ class _Validator:
 
 
 @deconstructible(path="zairyu.core.validators.AuthIdValidator")
-class AuthIdValidator(_Validator):
+class AuthIdValidator(_NormalisingValidator):
     """Check an auth ID (認証ID, FMT-1; 001 Q42, 004 Q25).
 
     6-20 half-width letters, digits and symbols (printable ASCII without the space,
@@ -362,7 +369,7 @@ def _user_attribute(user: Any, name: str) -> Any:
 
 
 @deconstructible(path="zairyu.core.validators.PasswordPolicy")
-class PasswordPolicy(_Validator):
+class PasswordPolicy(_NormalisingValidator):
     """Check a new password (FMT-2) under one of two profiles.
 
     The profile comes from the ``profile`` argument, else from the setting
@@ -663,7 +670,7 @@ _CARD_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 @deconstructible(path="zairyu.core.validators.RomanName")
-class RomanName(_Validator):
+class RomanName(_NormalisingValidator):
     """Normalise and check a name in roman letters as printed on the residence card (FMT-3).
 
     Cards print half-width capitals, the parts separated by spaces. Service N
@@ -841,7 +848,7 @@ def to_fullwidth_street(text: str) -> Normalised:
 
 
 @deconstructible(path="zairyu.core.validators.JisX0208Text")
-class JisX0208Text(_Validator):
+class JisX0208Text(_NormalisingValidator):
     """Check Japanese text against JIS X 0208 level 1 and level 2 (FMT-4; 001 Q64).
 
     Accepted: rows 1-8 (kana, symbols, full-width letters and digits, Greek,
@@ -1023,7 +1030,7 @@ def _first_character_error(
 
 
 @deconstructible(path="zairyu.core.validators.ResidenceCardNumber")
-class ResidenceCardNumber(_Validator):
+class ResidenceCardNumber(_NormalisingValidator):
     """Normalise and check a residence card number: 2 letters, 8 digits, 2 letters (FMT-5).
 
     Full-width is made half-width, spaces and hyphens are removed, letters are
@@ -1098,7 +1105,7 @@ class ResidenceCardNumber(_Validator):
 
 
 @deconstructible(path="zairyu.core.validators.CorporateNumber")
-class CorporateNumber(_Validator):
+class CorporateNumber(_NormalisingValidator):
     """Normalise and check a corporate number (法人番号, FMT-6): 13 digits with a check digit.
 
     Full-width digits are made half-width; spaces and hyphens are removed. The
@@ -1152,7 +1159,7 @@ class CorporateNumber(_Validator):
 
 
 @deconstructible(path="zairyu.core.validators.PostalCode")
-class PostalCode(_Validator):
+class PostalCode(_NormalisingValidator):
     """Normalise and check the format of a Japanese postal code: 7 digits.
 
     "105-0011", "〒105-0011", "１０５－００１１" → "1050011". Only the format: whether

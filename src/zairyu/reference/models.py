@@ -215,9 +215,8 @@ class Nationality(models.Model):
     """A nationality or region (国籍・地域, REF-2).
 
     ``code`` is ISO 3166-1 alpha-3. Two codes outside ISO cover the agency's extra entries:
-    ``XKX`` Kosovo (the user-assigned code the EU and IMF use) and ``XXX`` stateless (無国籍).
-    ICAO Doc 9303 would write XXA for a stateless person and XXX for "unspecified"; we keep
-    XXX for 無国籍 because it is the code this project's contract fixed and cards reference it.
+    ``XKX`` Kosovo (the user-assigned code the EU and IMF use) and ``XXA`` stateless (無国籍),
+    the code ICAO Doc 9303 gives a stateless person in travel documents.
     ``name_ja`` follows the agency's short names (台湾, 韓国, 北朝鮮, 中国 …); ``names`` holds
     the other UI languages (zh-hans, zh-hant, ko, es, pt,
     tl), falling back to English where pycountry has no translation.

