@@ -8,8 +8,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("zairyu.accounts.urls")),
     path("reference/", include("zairyu.reference.urls")),
+    path("backoffice/applications/", include("zairyu.backoffice.applications_urls")),
+    path("backoffice/service-o/", include("zairyu.backoffice.service_o_urls")),
     path("backoffice/", include("zairyu.backoffice.urls")),
     path("notifications/", include("zairyu.filings.urls")),
+    path("service-o/", include("zairyu.filings.service_o.urls")),
+    path("applications/", include("zairyu.applications.urls")),
+    path("bulk/", include("zairyu.bulk.urls")),
     path("admin/", admin.site.urls),
     path("", include("zairyu.core.urls")),
     # Answers 404 unless settings.ZAIRYU_DEMO_MAILBOX is on (dev only).

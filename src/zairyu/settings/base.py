@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "zairyu.reference",
     "zairyu.cards",
     "zairyu.filings",
+    "zairyu.applications",
+    "zairyu.bulk",
     "zairyu.backoffice",
 ]
 

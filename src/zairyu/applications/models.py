@@ -1,0 +1,3 @@
+"""applications models."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""bulk models."""
+
+from django.db import models  # noqa: F401
