@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from tests.applications.uploads_fixtures import good_pdf
 from zairyu.accounts import rules, staff
 from zairyu.accounts.models import (
     AccountState,
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.django_db
 START = clock.tokyo_datetime(2026, 4, 1, 10, 0)
 CORPORATE_NUMBER = "7000012050002"
 NEW_PASSWORD = "Shokuin#2026pw"  # noqa: S105 (test data)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = good_pdf(pages=1)
 
 
 @pytest.fixture
@@ -136,9 +137,9 @@ def test_id5_documents_missing_or_not_pdf_are_refused():
         staff.staff_request_submit(data=request_data(), channel=StaffChannel.ONLINE, documents=docs)
     errors = exc.value.error_dict
     assert errors["document_request_form"][0].code == "document_missing"
-    assert errors["document_pledge"][0].code == "not_pdf"
+    assert errors["document_pledge"][0].code == "pdf_not_pdf"
     with pytest.raises(ValidationError):
-        staff.document_check(data=PDF + b"x" * staff.MAX_DOCUMENT_BYTES, filename="big.pdf")
+        staff.document_check(data=PDF + b"x" * (10 * 1024 * 1024), filename="big.pdf")
 
 
 def test_id5_rso_staff_need_clients_and_commission_documents():

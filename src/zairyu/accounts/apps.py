@@ -10,6 +10,8 @@ class AccountsConfig(AppConfig):
         from zairyu.core.work import register_housekeeper
 
         from . import staff  # noqa: F401  (registers the ID-10 reminder job)
+        from .reminders import reminders_daily
         from .service_a import service_a_pending_prune
 
         register_housekeeper("service_a_pending", service_a_pending_prune)
+        register_housekeeper("reminders", reminders_daily)

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.applications import uploads
 from zairyu.cards.models import Organization
 from zairyu.reference.models import Prefecture
 
@@ -104,10 +105,8 @@ class StaffRequestForm(forms.Form):
         for kind in StaffDocumentKind:
             upload = self.cleaned_data.get(f"document_{kind.value}")
             if upload:
-                if upload.size > staff.MAX_DOCUMENT_BYTES:
-                    content = b"x" * (staff.MAX_DOCUMENT_BYTES + 1)  # refused by size
-                else:
-                    content = upload.read()
+                # Never more than one byte past the limit: the check refuses it by size.
+                content = upload.read(uploads.limit("ZAIRYU_UPLOAD_PDF_MAX_BYTES") + 1)
                 found.append((kind.value, upload.name, content))
         return found
 

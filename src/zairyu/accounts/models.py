@@ -612,3 +612,38 @@ class StaffChangeReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.account_id}"
+
+
+# --- Reminder mails (A-15, 002 Q12-1) -----------------------------------------------------------
+
+
+class ReminderKind(models.TextChoices):
+    RESIDENCE_CARD = "residence_card", _("Residence card expiry")
+    FILING_AGENT_CERTIFICATE = "filing_agent_certificate", _("Filing agent certificate expiry")
+    PASSWORD = "password", _("Password expiry")
+
+
+class ReminderSent(models.Model):
+    """One reminder mail queued (A-15; accounts.reminders): the unique constraint is the claim
+    that makes a reminder go out once per user, kind, threshold and target date, however often
+    or late the daily job runs."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders_sent")
+    kind = models.CharField(_("kind"), max_length=30, choices=ReminderKind.choices)
+    threshold_days = models.PositiveSmallIntegerField(_("days before"))
+    target = models.DateField(_("expiry date"))
+    sent_on = models.DateField(_("sent on"))
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "threshold_days", "target"],
+                name="accounts_reminder_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.threshold_days} {self.target}"

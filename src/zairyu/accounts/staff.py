@@ -19,9 +19,8 @@ organizations (SPEC ID-5, ID-10, ID-11; 002 Q1-3, Q3-1..Q3-14, Q9-1..Q9-6, Q10-1
 Every state change is audited and mailed in its transaction; decided papers follow
 ``STAFF_DECISION_TRANSITIONS``.
 
-Documents: PDF only, at most ``MAX_DOCUMENT_BYTES``. pikepdf is not installed here, so a
-document is checked by its content (the %PDF- header and an %%EOF trailer), not parsed; when
-pikepdf is importable it is also opened (``document_check``).
+Documents: PDF only, checked by ``document_check`` with the one PDF validator of the uploads
+module (size limit, real PDF, not encrypted or restricted, no JavaScript or embedded files).
 """
 
 from __future__ import annotations
@@ -83,7 +82,6 @@ COMMISSIONED_CATEGORIES = (Category.PUBLIC_INTEREST_STAFF, Category.RSO_STAFF)
 PASSWORD_LINK_LIFETIME = dt.timedelta(days=30)  # Q3-7
 REPORT_AT_LEAST_BEFORE_MONTHS = 1  # Q9-2
 REMINDER_MONTHS_BEFORE = 2
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 AUTH_ID_LENGTH = 10
 
 # The requirements of 003, declared by the organization (key, text).
@@ -188,39 +186,14 @@ def required_documents(*, category: str, corporation: bool) -> list[str]:
 
 
 def document_check(*, data: bytes, filename: str) -> None:
-    """A PDF by its content (header and trailer), within the size limit; parsed with pikepdf
-    when it is installed."""
-    if not data:
-        raise ValidationError(
-            _("The file %(name)s is empty."), code="empty", params={"name": filename}
-        )
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            _("The file %(name)s is larger than %(mb)d MB. Attach a smaller PDF."),
-            code="too_large",
-            params={"name": filename, "mb": MAX_DOCUMENT_BYTES // (1024 * 1024)},
-        )
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
-        raise ValidationError(
-            _("The file %(name)s is not a PDF. Attach the document as a PDF file."),
-            code="not_pdf",
-            params={"name": filename},
-        )
-    try:
-        import pikepdf  # noqa: PLC0415 (optional)
-    except ImportError:
-        return
-    import io  # noqa: PLC0415
+    """A staff document is checked like every uploaded PDF (one validator per format:
+    ``zairyu.applications.uploads.check_pdf`` — size, content type, encryption, restrictions,
+    JavaScript and embedded files)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: PLC0415
 
-    try:
-        with pikepdf.open(io.BytesIO(data)):
-            pass
-    except Exception as exc:  # pikepdf raises several kinds for broken files
-        raise ValidationError(
-            _("The file %(name)s is damaged and cannot be opened."),
-            code="broken_pdf",
-            params={"name": filename},
-        ) from exc
+    from zairyu.applications.uploads import check_pdf  # noqa: PLC0415
+
+    check_pdf(SimpleUploadedFile(filename, data, "application/pdf"))
 
 
 # --- Requests for use (ID-5) ------------------------------------------------------------------

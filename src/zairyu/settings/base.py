@@ -6,7 +6,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_networks, env_str
 
 # src/zairyu/settings/base.py -> the repository root
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -185,6 +185,18 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
             "file_overwrite": False,
         },
     }
+# Upload checks (A-6, A-7, SEC-4; zairyu.applications.uploads). Sizes in bytes.
+ZAIRYU_UPLOAD_PDF_MAX_BYTES = env_int("ZAIRYU_UPLOAD_PDF_MAX_BYTES", 10 * 1024 * 1024)
+ZAIRYU_UPLOAD_TOTAL_MAX_BYTES = env_int("ZAIRYU_UPLOAD_TOTAL_MAX_BYTES", 25 * 1024 * 1024)
+ZAIRYU_UPLOAD_PDF_MAX_OBJECTS = env_int("ZAIRYU_UPLOAD_PDF_MAX_OBJECTS", 100_000)
+# A PDF stream qpdf inflates to more than this (an object stream "zip bomb") is refused.
+ZAIRYU_UPLOAD_PDF_MAX_STREAM_BYTES = env_int("ZAIRYU_UPLOAD_PDF_MAX_STREAM_BYTES", 67_108_864)
+ZAIRYU_UPLOAD_PHOTO_MAX_BYTES = env_int("ZAIRYU_UPLOAD_PHOTO_MAX_BYTES", 51_200)
+ZAIRYU_UPLOAD_PHOTO_MAX_PIXELS = env_int("ZAIRYU_UPLOAD_PHOTO_MAX_PIXELS", 4_000_000)
+# Django's own: uploads above this go to a temporary file instead of memory; non-file form
+# data above the second is refused (400). The TLS proxy caps the whole request body.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -244,10 +256,22 @@ ZAIRYU_DEMO_MAILBOX = False
 ZAIRYU_WORK_LEASE_SECONDS = env_int("ZAIRYU_WORK_LEASE_SECONDS", 300)
 ZAIRYU_SWEEP_SECONDS = env_int("ZAIRYU_SWEEP_SECONDS", 30)
 ZAIRYU_AUDIT_SEAL_SECONDS = env_int("ZAIRYU_AUDIT_SEAL_SECONDS", 5)
+# Service O (OF-3, 004 Q10): completed and withdrawn filings stay in 申込内容照会 this many days
+# after they became final; a daily job deletes them then.
+ZAIRYU_SERVICE_O_RETENTION_DAYS = env_int("ZAIRYU_SERVICE_O_RETENTION_DAYS", 365)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "broker")))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Bulk filing (BK-1, SEC-4) ---------------------------------------------------------------
+# Rows per file (001 Q77, 002 Q4-24, 004 Q14), the upload's size, and what an .xlsx (a ZIP) may
+# unpack to, checked before any parser reads it; rows filed per transaction.
+ZAIRYU_BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 300)
+ZAIRYU_BULK_MAX_BYTES = env_int("BULK_MAX_BYTES", 5 * 1024 * 1024)
+ZAIRYU_BULK_MAX_ZIP_ENTRIES = env_int("BULK_MAX_ZIP_ENTRIES", 200)
+ZAIRYU_BULK_MAX_UNCOMPRESSED = env_int("BULK_MAX_UNCOMPRESSED", 50 * 1024 * 1024)
+ZAIRYU_BULK_BATCH_ROWS = env_int("BULK_BATCH_ROWS", 100)
 
 # Absolute links in mails point here.
 ZAIRYU_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -270,6 +294,13 @@ ZAIRYU_JPKI_TEST_CA = (
 ZAIRYU_REGISTRATIONS_PER_IP = env_int("REGISTRATIONS_PER_IP", 20)
 ZAIRYU_PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 10)
 ZAIRYU_RENOTIFICATIONS_PER_IP = env_int("RENOTIFICATIONS_PER_IP", 10)
+
+# --- Service A (applications) -----------------------------------------------------------------
+# A-4 (002 Q4-36): client addresses service A accepts applications from, as CIDR ranges
+# (comma-separated). Empty = no restriction (dev, test); production.py turns it on.
+ZAIRYU_SERVICE_A_ALLOWED_NETWORKS = env_networks("SERVICE_A_ALLOWED_NETWORKS")
+# drafts nobody saved for this many days are deleted by the daily housekeeping.
+ZAIRYU_DRAFT_PURGE_DAYS = env_int("DRAFT_PURGE_DAYS", 90)
 
 # --- Portal ----------------------------------------------------------------------------------
 # UX-4: the helpdesk contact shown in every footer comes from configuration, never hard-coded.

@@ -47,3 +47,18 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value in (None, ""):
         return list(default or [])
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def env_networks(name: str, default: list[str] | None = None) -> list[str]:
+    """Read comma-separated CIDR ranges ("203.0.113.0/24, 2001:db8::/32"), checked at start-up."""
+    import ipaddress
+
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name}: {value!r} is not an address range (CIDR, e.g. 203.0.113.0/24)."
+            ) from exc
+    return values

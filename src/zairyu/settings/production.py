@@ -5,7 +5,7 @@ Passes ``manage.py check --deploy`` with no warnings (tests/test_settings.py run
 
 from .base import *  # noqa: F403
 from .base import STORAGES, database_config
-from .env import env_bool, env_int, env_list, env_required
+from .env import env_bool, env_int, env_list, env_networks, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in env_required("ALLOWED_HOSTS").split(",") if h.strip()]
@@ -45,3 +45,12 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# A-4 (002 Q4-36): service A accepts applications only from the address ranges listed here (the
+# ranges allocated to Japan; see docs/configuration.md). The default admits loopback and private
+# networks only, so a public installation refuses every applicant until the operator sets the
+# list: closed until configured, never open by omission.
+ZAIRYU_SERVICE_A_ALLOWED_NETWORKS = env_networks(
+    "SERVICE_A_ALLOWED_NETWORKS",
+    ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
