@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from tests.applications.uploads_fixtures import good_pdf
 from zairyu.accounts import staff
 from zairyu.accounts.models import (
     AccountState,
@@ -24,7 +25,7 @@ from zairyu.mail.models import Mail
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = good_pdf(pages=1)
 START = clock.tokyo_datetime(2026, 4, 1, 10, 0)
 
 

@@ -234,3 +234,7 @@ class FilingStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filing_id}: {self.from_state or '—'} → {self.to_state}"
+
+
+# Service O (SSW / RSO notifications, JLI reports) lives in its own sub-package.
+from .service_o.models import *  # noqa: E402,F401,F403

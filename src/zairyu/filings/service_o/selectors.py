@@ -1,0 +1,120 @@
+"""Reads for service O: who files, history lists, access by id (SEC-1), the officers' queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from zairyu.backoffice.access import filings_in_jurisdiction, is_officer
+from zairyu.cards.models import Organization
+
+from . import rules
+from .models import OFiling, OFilingState
+
+_RELATED = ("kind", "filer", "organization", "bureau")
+
+
+def organization_of(user) -> Organization | None:
+    """The organization a service-O account files for, or None (not a service-O filer).
+
+    An organization account registered for service O (ID-2), whose link is active and whose
+    organization is an SSW organization, a registered support organization or a JLI.
+    """
+    if not rules.uses_service_o(user):
+        return None
+    try:
+        link = user.organization_account
+    except ObjectDoesNotExist:
+        return None
+    if not link.active or rules.filer_kind(link.organization) is None:
+        return None
+    return link.organization
+
+
+def ofilings_of_organization(organization: Organization) -> QuerySet[OFiling]:
+    return OFiling.objects.select_related(*_RELATED).filter(organization=organization)
+
+
+def ofilings_visible_to(user) -> QuerySet[OFiling]:
+    """Every service-O filing ``user`` may see (SEC-1): an organization its own; an officer
+    those of the bureaus in their jurisdiction (BO-1); anybody else none."""
+    filings = OFiling.objects.select_related(*_RELATED)
+    if user is None or not user.is_authenticated:
+        return filings.none()
+    organization = organization_of(user)
+    if organization is not None:
+        return filings.filter(organization=organization)
+    if is_officer(user, "view"):
+        return filings_in_jurisdiction(user, filings)
+    return filings.none()
+
+
+def access_ofiling_by_id(user, filing_id: int) -> OFiling:
+    """Return the filing if ``user`` may see it; the same 404 for missing and forbidden."""
+    filing = ofilings_visible_to(user).filter(pk=filing_id).first()
+    if filing is None:
+        raise Http404
+    return filing
+
+
+def ofiling_for_token(user, token) -> OFiling | None:
+    """The filing ``user`` already submitted from the form with ``token``, if any."""
+    return OFiling.objects.filter(token=token, filer=user).first()
+
+
+def pending_queue(filings: QuerySet[OFiling]) -> QuerySet[OFiling]:
+    """BO-4: filings waiting for the bureau (処理待ち), oldest first."""
+    return filings.filter(state=OFilingState.PENDING).order_by("filed_at", "id")
+
+
+@dataclass(frozen=True)
+class OFilingSearch:
+    """Officer search criteria (BO-4)."""
+
+    number: str = ""
+    organization: str = ""
+    kind: str = ""
+    state: str = ""
+    filed_from: dt.date | None = None
+    filed_to: dt.date | None = None
+
+
+def number_pk(number: str) -> int | None:
+    """The id in a filing number ("O0000000123", "123"), or None."""
+    text = (number or "").strip().upper().removeprefix("O")
+    return int(text) if text.isdigit() else None
+
+
+def ofiling_search(filings: QuerySet[OFiling], criteria: OFilingSearch) -> QuerySet[OFiling]:
+    """Filter ``filings`` (already scoped to the officer) by the criteria; none given: none."""
+    query = filings
+    given = False
+    if criteria.number:
+        given = True
+        pk = number_pk(criteria.number)
+        query = query.filter(pk=pk) if pk is not None else query.none()
+    if criteria.organization:
+        given = True
+        text = criteria.organization.strip()
+        query = query.filter(
+            Q(organization__name__icontains=text)
+            | Q(organization__corporate_number=text)
+            | Q(organization__rso_registration_number=text)
+        )
+    if criteria.kind:
+        given = True
+        query = query.filter(kind_id=criteria.kind)
+    if criteria.state:
+        given = True
+        query = query.filter(state=criteria.state)
+    if criteria.filed_from:
+        given = True
+        query = query.filter(filed_on__gte=criteria.filed_from)
+    if criteria.filed_to:
+        given = True
+        query = query.filter(filed_on__lte=criteria.filed_to)
+    return query.order_by("-filed_at", "-id") if given else query.none()
