@@ -68,6 +68,10 @@ OFFICER_PERMISSIONS = [
     ("accounts", "view_user"),
     ("accounts", "add_user"),
     ("accounts", "change_user"),
+    # Back-office rights (backoffice.models.BackOfficeRight; roles: BACK_OFFICE_ROLES)
+    ("backoffice", "use_backoffice"),
+    ("backoffice", "lookup_account"),
+    ("backoffice", "decide_application"),
 ]
 
 
@@ -85,6 +89,100 @@ def officer_group() -> Group:
     if missing:
         group.permissions.add(*missing)
     return group
+
+
+# --- Back-office roles (SEC-1, BO-7..BO-9) ------------------------------------------------------
+#
+# Each role is a Django group; BACK_OFFICE_ROLES is the ONE table of what each may do, and
+# ``role_group`` creates or completes a group from it (like ``officer_group``; post_migrate in
+# apps.py runs ``ensure_roles``). Rights that are no model's add/change/view are declared on
+# backoffice.models.BackOfficeRight. Decisions:
+#
+# - officer: the work on cards, accounts, filings and applications in the bureau's
+#   jurisdiction, including deciding applications (BO-5); no dashboard, audit trail or mail log.
+# - supervisor: everything an officer may do, plus the dashboard (BO-6), the notices (BO-7)
+#   and the audit trail (BO-8: viewer, export, chain check) and the mail log (BO-9, addresses
+#   masked).
+# - helpdesk: answers callers (001 Q35, 002 Q2-6 "my mail did not arrive"): looks accounts up
+#   read-only (state, validity, lock — not staff requests, cards or filings) and the mail log
+#   with masked addresses. It changes nothing: no unlock, re-issue or password (those need the
+#   paper request and identity check an officer makes, ID-8, ID-13, ID-14), no decisions.
+# - administrator: operations: notices, mail log with full addresses and re-queue of failed
+#   mails, audit trail and export, dashboard, and those objects in the Django admin. No card,
+#   account or application work (least privilege); a superuser remains all-powerful.
+SUPERVISOR_GROUP = "supervisor"
+HELPDESK_GROUP = "helpdesk"
+ADMINISTRATOR_GROUP = "administrator"
+
+PERMISSIONS.update(
+    {
+        "home": "backoffice.use_backoffice",
+        "accounts_lookup": "backoffice.lookup_account",
+        "applications_decide": "backoffice.decide_application",
+        "dashboard": "backoffice.view_dashboard",
+        "notices": "backoffice.manage_notices",
+        "audit_view": "backoffice.view_audit",
+        "audit_export": "backoffice.export_audit",
+        "maillog_view": "backoffice.view_maillog",
+        "maillog_addresses": "backoffice.view_mail_address",
+        "mail_requeue": "backoffice.requeue_mail",
+    }
+)
+
+_OVERSIGHT = [
+    ("backoffice", "view_dashboard"),
+    ("backoffice", "manage_notices"),
+    ("backoffice", "view_audit"),
+    ("backoffice", "export_audit"),
+    ("backoffice", "view_maillog"),
+]
+BACK_OFFICE_ROLES: dict[str, list[tuple[str, str]]] = {
+    OFFICER_GROUP: OFFICER_PERMISSIONS,
+    SUPERVISOR_GROUP: [*OFFICER_PERMISSIONS, *_OVERSIGHT],
+    HELPDESK_GROUP: [
+        ("backoffice", "use_backoffice"),
+        ("backoffice", "lookup_account"),
+        ("backoffice", "view_maillog"),
+    ],
+    ADMINISTRATOR_GROUP: [
+        ("backoffice", "use_backoffice"),
+        *_OVERSIGHT,
+        ("backoffice", "requeue_mail"),
+        ("backoffice", "view_mail_address"),
+        # The same objects in the Django admin
+        ("portal", "view_notice"),
+        ("portal", "add_notice"),
+        ("portal", "change_notice"),
+        ("mail", "view_mail"),
+        ("mail", "view_mailattempt"),
+        ("audit", "view_auditevent"),
+    ],
+}
+
+
+def role_group(role: str) -> Group:
+    """Return the group of a back-office role with its permissions (created or completed)."""
+    group, _ = Group.objects.get_or_create(name=role)
+    wanted = [
+        permission
+        for app_label, codename in BACK_OFFICE_ROLES[role]
+        if (
+            permission := Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+        )
+        is not None
+    ]
+    missing = set(wanted) - set(group.permissions.all())
+    if missing:
+        group.permissions.add(*missing)
+    return group
+
+
+def ensure_roles() -> None:
+    """Create or complete every back-office role's group (after migrate, in setup_demo)."""
+    for role in BACK_OFFICE_ROLES:
+        role_group(role)
 
 
 def is_officer(user, action: str = "view") -> bool:
@@ -142,6 +240,15 @@ def in_jurisdiction(user, card: ResidenceCard) -> bool:
     """Say whether the card lies in the officer's jurisdiction (BO-1): its address's bureau."""
     bureaus = officer_bureaus(user)
     return bureaus is None or card.prefecture.bureau_id in bureaus
+
+
+def filings_in_jurisdiction(user, filings: QuerySet) -> QuerySet:
+    """Narrow filings that carry a ``bureau`` (service O: the filing organization's bureau) to
+    the officer's jurisdiction (BO-1, BO-4); none unless the user is an officer."""
+    if not is_officer(user, "view"):
+        return filings.none()
+    bureaus = officer_bureaus(user)
+    return filings if bureaus is None else filings.filter(bureau_id__in=bureaus)
 
 
 def cards_in_jurisdiction(user, cards: QuerySet[ResidenceCard]) -> QuerySet[ResidenceCard]:
@@ -221,3 +328,54 @@ def bureau_for_new_address(user, prefecture_id: str) -> tuple[bool, Bureau | Non
         return True, None  # the service reports the unknown prefecture by field
     bureaus = officer_bureaus(user)
     return bureaus is None or prefecture.bureau_id in bureaus, prefecture.bureau
+
+
+# --- Service A applications (BO-1, BO-5) -------------------------------------------------------
+
+
+def applications_in_jurisdiction(user, applications: QuerySet | None = None) -> QuerySet:
+    """Narrow applications to those filed with the officer's offices (``Application.bureau``,
+    the office with jurisdiction, 002 Q4-16) and past the draft (drafts and bulk rows with
+    errors are the filer's own); none unless the user may work on applications. An application
+    with no office yet (a receipt-number error because none could be derived) is seen by
+    headquarters only."""
+    from zairyu.applications.models import Application, ApplicationState
+
+    if applications is None:
+        applications = Application.objects.all()
+    if not is_officer(user, "applications_decide"):
+        return applications.none()
+    applications = applications.exclude(
+        state__in=[ApplicationState.DRAFT, ApplicationState.BULK_ERROR]
+    )
+    bureaus = officer_bureaus(user)
+    return applications if bureaus is None else applications.filter(bureau_id__in=bureaus)
+
+
+def access_application_by_id(user, application_id: int):
+    """Return the application if ``user`` may work on it; the same 404 for missing, a draft
+    and another office's application."""
+    application = (
+        applications_in_jurisdiction(user)
+        .select_related("procedure", "status", "filer", "bureau", "applicant_card", "organization")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+def applications_for_statistics(user) -> QuerySet:
+    """The applications whose counts the dashboard shows (BO-6): those of the user's offices
+    (all for headquarters), past the draft; none without the dashboard right. Only aggregates
+    are shown from it, never a row."""
+    from zairyu.applications.models import Application, ApplicationState
+
+    if not is_officer(user, "dashboard"):
+        return Application.objects.none()
+    applications = Application.objects.exclude(
+        state__in=[ApplicationState.DRAFT, ApplicationState.BULK_ERROR]
+    )
+    bureaus = officer_bureaus(user)
+    return applications if bureaus is None else applications.filter(bureau_id__in=bureaus)

@@ -63,7 +63,7 @@ def _detail(account) -> HttpResponse:
 # --- Search and view -------------------------------------------------------------------------
 
 
-@officer_required("accounts_view")
+@officer_required("accounts_lookup")  # helpdesk too (access.BACK_OFFICE_ROLES)
 @require_http_methods(["GET", "POST"])
 def account_search(request: HttpRequest) -> HttpResponse:
     """Search accounts by auth ID, name, e-mail or category; each page of results is audited."""
@@ -99,10 +99,10 @@ def account_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-@officer_required("accounts_view")
+@officer_required("accounts_lookup")  # helpdesk too (access.BACK_OFFICE_ROLES)
 @require_GET
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = access_account_by_id(request.user, account_id)
+    account = access_account_by_id(request.user, account_id, "accounts_lookup")
     audit_record(action="account.viewed", obj=account, request=request)
     today = clock.today()
     valid_until = rules.auth_id_valid_until(account)

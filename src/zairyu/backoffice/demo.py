@@ -20,3 +20,37 @@ def load_demo_officer() -> bool:
     if not user.groups.filter(pk=group.pk).exists():
         user.groups.add(group)
     return created
+
+
+# The other back-office roles (access.BACK_OFFICE_ROLES); log-ins printed on purpose.
+DEMO_SUPERVISOR = ("supervisor", "Zairyu-supervisor-2026!")  # noqa: S105
+DEMO_HELPDESK = ("helpdesk", "Zairyu-helpdesk-2026!")  # noqa: S105
+
+
+def load_demo_roles() -> list[str]:
+    """Create the demo supervisor and helpdesk log-ins if missing; return what was created."""
+    from zairyu.accounts.models import Category
+
+    from .access import HELPDESK_GROUP, SUPERVISOR_GROUP, ensure_roles, role_group
+
+    ensure_roles()
+    user_model = get_user_model()
+    created = []
+    for (username, password), role, category in (
+        (DEMO_SUPERVISOR, SUPERVISOR_GROUP, Category.SUPERVISOR),
+        (DEMO_HELPDESK, HELPDESK_GROUP, Category.HELPDESK),
+    ):
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            user = user_model.objects.create_user(
+                username,
+                f"{username}@zairyu.example",
+                password,
+                is_staff=True,
+                category=category,
+            )
+            created.append(f"demo {role}")
+        group = role_group(role)
+        if not user.groups.filter(pk=group.pk).exists():
+            user.groups.add(group)
+    return created

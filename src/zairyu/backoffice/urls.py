@@ -3,7 +3,15 @@ number, so no personal data appears in URLs or access logs."""
 
 from django.urls import path
 
-from . import accounts_views, filings_views, staff_views, views
+from . import (
+    accounts_views,
+    audit_views,
+    filings_views,
+    maillog_views,
+    notices_views,
+    staff_views,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -100,4 +108,16 @@ urlpatterns = [
         staff_views.account_client_add,
         name="staff_account_client",
     ),
+    # Notices on the top page (BO-7), audit trail (BO-8, SEC-6), mail log (BO-9)
+    path("notices/", notices_views.notice_list, name="notices"),
+    path("notices/new/", notices_views.notice_create, name="notice_create"),
+    path("notices/<int:notice_id>/", notices_views.notice_edit, name="notice_edit"),
+    path("notices/<int:notice_id>/end/", notices_views.notice_end, name="notice_end"),
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export/", audit_views.audit_export, name="audit_export"),
+    path("audit/verify/", audit_views.audit_verify_chain, name="audit_verify"),
+    path("audit/<int:event_id>/", audit_views.audit_detail, name="audit_detail"),
+    path("mails/", maillog_views.mail_list, name="maillog"),
+    path("mails/<int:mail_id>/", maillog_views.mail_detail, name="maillog_detail"),
+    path("mails/<int:mail_id>/requeue/", maillog_views.mail_requeue_view, name="maillog_requeue"),
 ]

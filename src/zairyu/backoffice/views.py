@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import NoReverseMatch, resolve, reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
@@ -51,6 +51,12 @@ class OfficerLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     next_page = reverse_lazy("backoffice:card_search")
 
+    def get_default_redirect_url(self):
+        # Card officers start at the card search; other roles at the home page's links.
+        if not is_officer(self.request.user, "view"):
+            return reverse("backoffice:home")
+        return super().get_default_redirect_url()
+
     def form_valid(self, form):
         response = super().form_valid(form)
         audit_record(
@@ -82,9 +88,40 @@ def _page_context(request: HttpRequest, **context) -> dict:
     return context
 
 
-@officer_required("view")
+@officer_required("home")
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("backoffice:card_search")
+    """The back-office home: each role sees the links to what it may do (SEC-1)."""
+    return render(request, "backoffice/home.html", {"links": home_links(request.user)})
+
+
+# The pages the home page offers, each shown to the roles whose action its view requires.
+HOME_PAGES = [
+    ("backoffice:card_search", _lazy("Search residence cards")),
+    ("backoffice:account_search", _lazy("Search accounts")),
+    ("backoffice:staff_queue", _lazy("Staff requests")),
+    ("backoffice:filing_errors", _lazy("Notifications")),
+    ("bo_service_o:queue", _lazy("Organization filings")),
+    ("bo_applications:queue", _lazy("Applications")),
+    ("bo_applications:dashboard", _lazy("Dashboard")),
+    ("backoffice:notices", _lazy("Notices on the top page")),
+    ("backoffice:audit", _lazy("Audit trail")),
+    ("backoffice:maillog", _lazy("Mail log")),
+]
+
+
+def home_links(user) -> list[tuple[str, str]]:
+    """(URL, label) of the pages ``user``'s role may open: the action each page's view is
+    wrapped in (``officer_required``) decides, so the links never disagree with the pages."""
+    links = []
+    for name, label in HOME_PAGES:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue  # a page not (yet) installed
+        action = getattr(resolve(url).func, "officer_action", None)
+        if action is not None and is_officer(user, action):
+            links.append((url, label))
+    return links
 
 
 @officer_required("view")

@@ -13,7 +13,13 @@ from django.db import transaction
 
 from zairyu.accounts.demo_service_a import demo_filing_agent_lines, load_demo_filing_agents
 from zairyu.accounts.registration import registrable_card
-from zairyu.backoffice.demo import DEMO_OFFICER, load_demo_officer
+from zairyu.backoffice.demo import (
+    DEMO_HELPDESK,
+    DEMO_OFFICER,
+    DEMO_SUPERVISOR,
+    load_demo_officer,
+    load_demo_roles,
+)
 from zairyu.cards.demo import DEMO_CARDS, load_demo_population
 from zairyu.core import clock
 from zairyu.portal.models import Notice
@@ -48,6 +54,10 @@ class Command(BaseCommand):
                 "  Demo mailbox: http://127.0.0.1:8000/demo/mailbox/\n"
                 f"  Officer (http://127.0.0.1:8000/backoffice/): {DEMO_OFFICER[0]} / "
                 f"{DEMO_OFFICER[1]}\n"
+                f"  Supervisor (notices, audit trail, mail log; same address): "
+                f"{DEMO_SUPERVISOR[0]} / {DEMO_SUPERVISOR[1]}\n"
+                f"  Helpdesk (account look-up, mail log; same address): "
+                f"{DEMO_HELPDESK[0]} / {DEMO_HELPDESK[1]}\n"
                 "    (the back office asks for an authenticator app at the first sign-in: scan "
                 "the QR code with any TOTP app)\n"
                 "  Organization (Japanese-language institution, services N and O; "
@@ -93,6 +103,7 @@ class Command(BaseCommand):
         created = []
         if load_demo_officer():
             created.append("demo officer")
+        created += load_demo_roles()
         if report.cards_created:
             created.append(f"{report.cards_created} demo cards")
         if report.cards_refreshed:
