@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class BulkConfig(AppConfig):
     name = "zairyu.bulk"
     verbose_name = _("Bulk filing")
+
+    def ready(self) -> None:
+        from zairyu.core.work import register_sweeper
+
+        from . import service_n  # noqa: F401  (registers the service N row kinds)
+        from .services import bulk_sweep
+
+        # Jobs left received/processing (a lost broker message, a killed worker) resume.
+        register_sweeper("bulk", bulk_sweep)

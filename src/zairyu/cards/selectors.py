@@ -55,6 +55,35 @@ def card_match(
     One query, through the unique index on ``number``; every other condition is checked on
     that single row.
     """
+    matched = _face_filter(
+        number=number,
+        roman_name=roman_name,
+        nationality=nationality,
+        birth_date=birth_date,
+        sex=sex,
+        prefecture=prefecture,
+        municipality=municipality,
+        card_valid_until=card_valid_until,
+    )
+    if matched is None:
+        return None
+    found = list(_matchable(allow_expired).filter(matched[1])[:1])
+    return found[0] if found else None
+
+
+def _face_filter(
+    *,
+    number: str,
+    roman_name: str,
+    nationality,
+    birth_date: dt.date,
+    sex: str,
+    prefecture=None,
+    municipality=None,
+    card_valid_until: dt.date | None = None,
+) -> tuple[str, Q] | None:
+    """Return (normalised card number, the condition a matching card meets), or None when the
+    face cannot match any card. The one statement of what "matches" means (``card_match``)."""
     try:
         number = normalise.card_number(number)
         name = normalise.roman_name(roman_name)
@@ -62,28 +91,61 @@ def card_match(
         return None
     if not isinstance(birth_date, dt.date) or sex not in ("M", "F"):
         return None
-    query = ResidenceCard.objects.filter(
+    condition = Q(
         number=number,
         roman_name=name,
         nationality_id=_code(nationality),
         birth_date=birth_date,
         sex=sex,
-        state=ResidenceCard.State.VALID,
     )
+    if prefecture is not None:
+        condition &= Q(prefecture_id=_code(prefecture))
+    if municipality is not None:
+        condition &= Q(municipality_id=_code(municipality)) | Q(municipality_id__isnull=True)
+    if card_valid_until is not None:
+        condition &= Q(card_valid_until=card_valid_until)
+    return number, condition
+
+
+def _matchable(allow_expired: bool) -> QuerySet[ResidenceCard]:
+    query = ResidenceCard.objects.filter(state=ResidenceCard.State.VALID)
     if not allow_expired:
         query = query.current(clock.today())
-    if prefecture is not None:
-        query = query.filter(prefecture_id=_code(prefecture))
-    if municipality is not None:
-        query = query.filter(
-            Q(municipality_id=_code(municipality)) | Q(municipality_id__isnull=True)
-        )
-    if card_valid_until is not None:
-        query = query.filter(card_valid_until=card_valid_until)
-    found = list(
-        query.select_related("person", "status", "nationality", "prefecture", "municipality")[:1]
-    )
-    return found[0] if found else None
+    return query.select_related("person", "status", "nationality", "prefecture", "municipality")
+
+
+def card_match_many(
+    faces: list[dict], *, allow_expired: bool = False
+) -> list[ResidenceCard | None]:
+    """``card_match`` for many faces at once (bulk filing): one query for the whole list.
+
+    Each face is a dict of ``card_match``'s keyword arguments; the answer lists, in the same
+    order, the card each face matches or None, exactly as ``card_match`` would answer. Card
+    numbers are unique, so a card found belongs to the one face with its number; faces that
+    share a number (the same card twice in a file) are matched one by one.
+    """
+    filters = [_face_filter(**face) for face in faces]
+    counts: dict[str, int] = {}
+    for found in filters:
+        if found is not None:
+            counts[found[0]] = counts.get(found[0], 0) + 1
+    single = [f for f in filters if f is not None and counts[f[0]] == 1]
+    cards: dict[str, ResidenceCard] = {}
+    if single:
+        condition = Q()
+        for _, one in single:
+            condition |= one
+        query = _matchable(allow_expired).filter(number__in=[n for n, _ in single])
+        cards = {card.number: card for card in query.filter(condition)}
+    answer: list[ResidenceCard | None] = []
+    for face, found in zip(faces, filters, strict=True):
+        if found is None:
+            answer.append(None)
+        elif counts[found[0]] == 1:
+            answer.append(cards.get(found[0]))
+        else:
+            answer.append(card_match(allow_expired=allow_expired, **face))
+    return answer
 
 
 def card_search(

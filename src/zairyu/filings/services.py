@@ -121,8 +121,12 @@ class RosterLine:
 # --- errors ----------------------------------------------------------------------------------
 
 
-def _refusal(code: str, message: str, field: str = NON_FIELD_ERRORS) -> ValidationError:
-    return ValidationError({field: [ValidationError(message, code=code)]})
+def _refusal(
+    code: str, message: str, field: str = NON_FIELD_ERRORS, params: dict | None = None
+) -> ValidationError:
+    # ``params`` carries what callers other than forms need (e.g. bulk filing: which lines);
+    # the message is already complete.
+    return ValidationError({field: [ValidationError(message, code=code, params=params)]})
 
 
 def _card_mismatch() -> ValidationError:
@@ -735,6 +739,7 @@ def _submit_roster(
             )
             % {"lines": ", ".join(str(n) for n in unmatched)},
             field="roster",
+            params={"lines": unmatched},
         )
     return _create(
         filer=user,
