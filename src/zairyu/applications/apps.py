@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "zairyu.applications"
     verbose_name = _("Residence applications (service A)")
+
+    def ready(self) -> None:
+        from zairyu.core.work import register_housekeeper, register_sweeper
+
+        from .services import draft_purge, receipt_sweep
+
+        # submitted applications still without a receipt number (a lost broker message,
+        # a killed worker) are handed out again every ZAIRYU_SWEEP_SECONDS.
+        register_sweeper("applications_receipt", receipt_sweep)
+        # drafts nobody saved for ZAIRYU_DRAFT_PURGE_DAYS are deleted daily.
+        register_housekeeper("applications_drafts", draft_purge)
