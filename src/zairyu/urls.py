@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/", include("zairyu.filings.urls")),
     path("service-o/", include("zairyu.filings.service_o.urls")),
     path("applications/", include("zairyu.applications.urls")),
+    path("coe/", include("zairyu.applications.coe_urls")),
     path("bulk/", include("zairyu.bulk.urls")),
     path("admin/", admin.site.urls),
     path("", include("zairyu.core.urls")),
