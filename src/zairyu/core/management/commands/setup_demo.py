@@ -25,9 +25,51 @@ from zairyu.core import clock
 from zairyu.portal.models import Notice
 
 DEMO_ADMIN = ("admin", "Zairyu-demo-2026!")  # noqa: S105 (demo log-in, printed on purpose)
-# ID-2: an organization account, as an officer would register it from the paper form.
-DEMO_ORGANIZATION_ACCOUNT = ("kasumi-jli", "Kasumi#Demo2026")  # noqa: S105 (printed on purpose)
-DEMO_ORGANIZATION_CORPORATE_NUMBER = "6999900000003"  # 霞日本語学院 (cards/demo.py)
+# ID-2: organization accounts, as an officer would register them from the paper form:
+# (auth ID, password, corporate number in cards/demo.py, services N / O, what it shows, mail).
+DEMO_ORGANIZATION_ACCOUNTS = [
+    (
+        "kasumi-jli",
+        "Kasumi#Demo2026",  # noqa: S105 (printed on purpose)
+        "6999900000003",  # 霞日本語学院
+        True,
+        True,
+        "Japanese-language institution, services N and O",
+        "kyomu@kasumi-jli.example",
+    ),
+    (
+        "zairyu-tech",
+        "Tech#Demo2026",  # noqa: S105
+        "8999900000001",  # 株式会社ざいりゅうテック
+        True,
+        False,
+        "company, service N: Art. 19-17 notifications and bulk files",
+        "jinji@zairyu-tech.example",
+    ),
+    (
+        "toto-univ",
+        "Toto#Demo2026",  # noqa: S105
+        "7999900000002",  # 東都国際大学
+        True,
+        False,
+        "university, service N: student rosters (bulk)",
+        "ryugaku@toto-univ.example",
+    ),
+    (
+        "mirai-kaigo",
+        "Mirai#Demo2026",  # noqa: S105
+        "5999900000004",  # 株式会社みらい介護
+        False,
+        True,
+        "specified skilled worker organization, service O",
+        "soumu@mirai-kaigo.example",
+    ),
+]
+DEMO_ORGANIZATION_ACCOUNT = DEMO_ORGANIZATION_ACCOUNTS[0][:2]
+# ID-5: a service A staff member of 株式会社ざいりゅうテック (request on paper → approval → first
+# password), who files for the company's employees (the auth ID is issued by the system).
+DEMO_STAFF_EMAIL = "yamada@zairyu-tech.example"
+DEMO_STAFF_PASSWORD = "Staff#Demo2026"  # noqa: S105 (printed on purpose)
 
 
 class Command(BaseCommand):
@@ -42,6 +84,7 @@ class Command(BaseCommand):
             if load_demo_filing_agents():  # ID-4
                 created.append("demo filing-agent certificates")
             created += self._organization_account()
+            created += self._service_a_staff()
         if created:
             self.stdout.write("Created: " + ", ".join(created))
         else:
@@ -60,9 +103,13 @@ class Command(BaseCommand):
                 f"{DEMO_HELPDESK[0]} / {DEMO_HELPDESK[1]}\n"
                 "    (the back office asks for an authenticator app at the first sign-in: scan "
                 "the QR code with any TOTP app)\n"
-                "  Organization (Japanese-language institution, services N and O; "
-                "http://127.0.0.1:8000/accounts/login/): "
-                f"{DEMO_ORGANIZATION_ACCOUNT[0]} / {DEMO_ORGANIZATION_ACCOUNT[1]}\n"
+                "  Organizations (http://127.0.0.1:8000/accounts/login/):\n"
+                + "".join(
+                    f"    {auth_id} / {password}  ({what})\n"
+                    for auth_id, password, _number, _n, _o, what, _mail in (
+                        DEMO_ORGANIZATION_ACCOUNTS
+                    )
+                )
             )
         )
         self.stdout.write("Demo residence cards (fictional; roman name, birth date, sex):")
@@ -74,6 +121,7 @@ class Command(BaseCommand):
             )
         self._registration_hint()
         self._service_a_hint()
+        self._service_a_staff_hint()
 
     def _registration_hint(self) -> None:
         """ID-1: one demo card to try resident registration with (no account is created)."""
@@ -113,36 +161,88 @@ class Command(BaseCommand):
         return created
 
     def _organization_account(self) -> list[str]:
-        """ID-2: register the demo school's account through the officers' service (once)."""
+        """ID-2: register the demo organizations' accounts through the officers' service (once)."""
         from zairyu.accounts import organizations
         from zairyu.accounts.models import StaffIdDocument, SubmissionChannel
         from zairyu.cards.models import Organization
 
         user_model = get_user_model()
-        if user_model.objects.filter(username=DEMO_ORGANIZATION_ACCOUNT[0]).exists():
-            return []
-        school = Organization.objects.filter(
-            corporate_number=DEMO_ORGANIZATION_CORPORATE_NUMBER
-        ).first()
         officer = user_model.objects.filter(username=DEMO_OFFICER[0]).first()
-        if school is None or organizations.organization_active_account(school) is not None:
+        created = []
+        for (
+            auth_id,
+            password,
+            corporate_number,
+            uses_n,
+            uses_o,
+            _what,
+            email,
+        ) in DEMO_ORGANIZATION_ACCOUNTS:
+            if user_model.objects.filter(username=auth_id).exists():
+                continue
+            organization = Organization.objects.filter(corporate_number=corporate_number).first()
+            if organization is None or organizations.organization_active_account(organization):
+                continue
+            organizations.organization_account_register(
+                actor=officer,
+                organization=organization,
+                registration=organizations.Registration(
+                    auth_id=auth_id,
+                    email=email,
+                    password=password,
+                    uses_service_n=uses_n,
+                    uses_service_o=uses_o,
+                    submitter_name="霞 教務",
+                    submitted_via=SubmissionChannel.COUNTER,
+                    staff_id_checked=True,
+                    staff_id_document=StaffIdDocument.STAFF_CARD,
+                ),
+            )
+            created.append(f"demo organization account {auth_id}")
+        return created
+
+    def _service_a_staff(self) -> list[str]:
+        """ID-5: the company's service A staff member, through the real request and decision."""
+        from zairyu.accounts import staff
+        from zairyu.accounts.models import Category, StaffAccount, StaffChannel
+
+        if StaffAccount.objects.filter(user__email=DEMO_STAFF_EMAIL).exists():
             return []
-        organizations.organization_account_register(
-            actor=officer,
-            organization=school,
-            registration=organizations.Registration(
-                auth_id=DEMO_ORGANIZATION_ACCOUNT[0],
-                email="kyomu@kasumi-jli.example",
-                password=DEMO_ORGANIZATION_ACCOUNT[1],
-                uses_service_n=True,
-                uses_service_o=True,
-                submitter_name="霞 教務",
-                submitted_via=SubmissionChannel.COUNTER,
-                staff_id_checked=True,
-                staff_id_document=StaffIdDocument.STAFF_CARD,
+        officer = get_user_model().objects.filter(username=DEMO_OFFICER[0]).first()
+        if officer is None:
+            return []
+        recorded = staff.staff_request_submit(
+            data=staff.RequestData(
+                organization_name="株式会社ざいりゅうテック",
+                organization_kind="company",
+                prefecture_id="13",
+                street="千代田区霞が関１－１－１",
+                category=Category.ORGANIZATION_STAFF,
+                staff_name="山田 花子",
+                staff_email=DEMO_STAFF_EMAIL,
+                corporate_number="8999900000001",
+                declarations=dict.fromkeys(staff.DECLARATION_KEYS, True),
             ),
+            channel=StaffChannel.PAPER,
+            actor=officer,
         )
-        return ["demo organization account"]
+        user = staff.staff_request_decide(staff_request=recorded, actor=officer, approve=True).user
+        staff.staff_initial_password_set(
+            user=user, token=staff.STAFF_LINK.make_token(user), password=DEMO_STAFF_PASSWORD
+        )
+        return ["demo service A staff member"]
+
+    def _service_a_staff_hint(self) -> None:
+        from zairyu.accounts.models import StaffAccount
+
+        account = StaffAccount.objects.filter(user__email=DEMO_STAFF_EMAIL).first()
+        if account is not None:
+            self.stdout.write(
+                "Service A staff of 株式会社ざいりゅうテック (files for its employees, e.g. an "
+                "extension for WANG XIAOMING, card ZR10000001AA; "
+                "http://127.0.0.1:8000/accounts/login/): "
+                f"{account.user.username} / {DEMO_STAFF_PASSWORD}"
+            )
 
     def _admin(self) -> list[str]:
         user_model = get_user_model()
