@@ -36,7 +36,7 @@ def english_pages(settings):
 
 # Friday 20 November 2026, 15:00; Monday the 23rd is a national holiday (勤労感謝の日).
 FRIDAY = clock.tokyo_datetime(2026, 11, 20, 15, 0)
-TUESDAY_9AM = clock.tokyo_datetime(2026, 11, 24, 9, 0)
+SATURDAY_9AM = clock.tokyo_datetime(2026, 11, 21, 9, 0)
 ORG_PASSWORD = "Kaisha#2026pw"  # noqa: S105 (test data)
 
 
@@ -110,29 +110,34 @@ def test_id2_officer_registers_an_organization_account(officer):
     assert event.after["staff_id_document"] == "staff_card"
 
 
-def test_id2_completion_mail_is_held_until_the_next_business_day(officer, settings):
+def test_id2_q38_completion_mail_is_held_until_the_next_day(officer, settings):
+    # 001 Q38 / 004 Q21: "登録した(日の)翌日" — the next calendar day, also a Saturday.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with clock.frozen(FRIDAY):
         user = register(officer)
         held = Mail.objects.get(template="organization_registered")
-        assert held.next_attempt_at == TUESDAY_9AM  # Monday 23 November is a holiday
+        assert held.next_attempt_at == SATURDAY_9AM
         assert held.state == Mail.State.QUEUED
         assert "kaisha-01" in held.body and ORG_PASSWORD not in held.body
         run_sweepers()
-        with clock.travel(dt.timedelta(days=3, hours=17, minutes=59)):  # Mon 23rd 08:59
+        assert mail.outbox == []  # not on the day of registration
+        with clock.travel(SATURDAY_9AM - FRIDAY - dt.timedelta(minutes=1)):  # Sat 08:59
             run_sweepers()
         assert mail.outbox == []
-        with clock.travel(TUESDAY_9AM - FRIDAY):
+        with clock.travel(SATURDAY_9AM - FRIDAY):
             run_sweepers()
     held.refresh_from_db()
     assert held.state == Mail.State.SENT
     assert [m.to for m in mail.outbox] == [[user.email]]
 
 
-def test_id2_completion_mail_after_the_year_end_closure():
-    # Registered on 28 December: offices are closed 29 December - 3 January.
+def test_id2_q38_completion_mail_the_next_day_also_at_the_year_end():
+    # Registered on 28 December: the mail is the system's, the year-end closure does not hold it.
     at = organizations.completion_mail_at(dt.date(2026, 12, 28))
-    assert at == clock.tokyo_datetime(2027, 1, 4, 9, 0)
+    assert at == clock.tokyo_datetime(2026, 12, 29, 9, 0)
+    assert organizations.completion_mail_at(dt.date(2026, 12, 31)) == clock.tokyo_datetime(
+        2027, 1, 1, 9, 0
+    )
 
 
 def test_id2_one_account_per_organization(officer):
@@ -259,7 +264,8 @@ def test_id8_void_auth_id_is_reissued_with_a_new_validity(officer):
     mails = Mail.objects.filter(template="organization_registered").order_by("id")
     assert mails.count() == 2
     assert "re-issued" in mails.last().subject or "再発行" in mails.last().subject
-    assert mails.last().next_attempt_at.date() == dt.date(2027, 12, 27)  # Sat 25th → Mon 27th
+    # 001 Q38: the next day, also a Sunday (Sat 25th → Sun 26th 09:00 Tokyo).
+    assert mails.last().next_attempt_at == clock.tokyo_datetime(2027, 12, 26, 9, 0)
     event = AuditEvent.objects.get(action="account.auth_id_reissued")
     assert event.before["valid_until"] < event.after["valid_until"]
 

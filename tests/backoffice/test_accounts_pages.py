@@ -66,13 +66,13 @@ def test_id2_register_from_the_paper_form(officer_client, officer):
     assert response.status_code == 302 and response["Location"] == detail_url(account)
     page = officer_client.get(response["Location"])
     html = page.content.decode()
-    assert "2026-11-24 09:00" in html  # the flash message: next business day
+    assert "2026-11-21 09:00" in html  # the flash message: the next day (001 Q38)
     assert "株式会社在留テスト" in html and "山田 花子" in html
     organization = Organization.objects.get(name="株式会社在留テスト")
     link = OrganizationAccount.objects.get(user=account)
     assert link.organization == organization and link.staff_id_note == "職員番号 1234"
     held = Mail.objects.get(template="organization_registered")
-    assert held.next_attempt_at == clock.tokyo_datetime(2026, 11, 24, 9, 0)
+    assert held.next_attempt_at == clock.tokyo_datetime(2026, 11, 21, 9, 0)
     assert held.state == Mail.State.QUEUED
     assert AuditEvent.objects.filter(
         action="account.organization_registered", actor_id=str(officer.pk)

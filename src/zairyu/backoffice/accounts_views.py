@@ -178,7 +178,7 @@ def _registered(request: HttpRequest, user) -> HttpResponse:
         request,
         _(
             "Auth ID %(auth_id)s is registered. The completion mail goes out on %(when)s "
-            "(the next business day)."
+            "(the next day)."
         )
         % {"auth_id": user.username, "when": date_format(mail_at, "Y-m-d H:i")},
     )
@@ -362,7 +362,7 @@ def account_auth_id_reissue(request: HttpRequest, account_id: int) -> HttpRespon
         intro=_(
             "The organization re-submitted the registration form because its auth ID became "
             "void (004 Q27). Type the password written on the form; the auth ID is valid again "
-            "from today, and the mail goes out the next business day."
+            "from today, and the mail goes out the next day."
         ),
         button=_("Re-issue the auth ID"),
         act=act,

@@ -62,6 +62,15 @@ CORPORATE_NUMBER_FOR = {
 
 DATE_ITEMS = frozenset({"event_date", "start_date", "end_date"})
 
+# 001 Q19: who notifies a transfer (移籍) or a new contract (新たな契約の締結) must in principle
+# also notify leaving the old organization (離脱) or the end of the old contract (契約の終了);
+# exceptions (e.g. a change of status granted with the move) are confirmed with the bureau.
+# Event codes of the reference data (notification_events.json).
+ALSO_TO_FILE: dict[str, str] = {
+    "act_transfer": "act_leaving",
+    "con_new_contract": "con_contract_end",
+}
+
 # How long each text item may be (characters, after conversion to full width); addresses and
 # places take ADDRESS_MAX_LENGTH.
 TEXT_MAX_LENGTH = {
@@ -140,6 +149,15 @@ def resident_events(status: Status) -> list[NotificationEvent]:
 def resident_may_file(event: NotificationEvent, status: Status) -> bool:
     """Say whether a holder of ``status`` notifies ``event`` under Art. 19-16."""
     return event.article == ART_19_16 and event.group in status.notification_groups
+
+
+def also_to_file(event: NotificationEvent) -> NotificationEvent | None:
+    """Return the notification 001 Q19 says is in principle also needed with ``event`` (the
+    leaving or end of contract that goes with a transfer or a new contract), or None."""
+    code = ALSO_TO_FILE.get(event.pk)
+    if code is None:
+        return None
+    return NotificationEvent.objects.filter(pk=code, article=ART_19_16).first()
 
 
 def proxy_events() -> list[NotificationEvent]:

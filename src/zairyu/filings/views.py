@@ -336,9 +336,16 @@ def _form_page(request: HttpRequest, kind: str, event_code: str, token: uuid.UUI
     return _render_form(request, kind, event, form, token)
 
 
+def _also_to_file_context(event: NotificationEvent) -> dict:
+    """001 Q19: the notification that in principle goes with this one (transfer → leaving)."""
+    other = rules.also_to_file(event)
+    return {"also_to_file": other, "also_to_file_name": local_name(other) if other else ""}
+
+
 def _render_form(request, kind, event, form, token, *, status=None) -> HttpResponse:
     card = selectors.resident_card(request.user) if kind == RESIDENT else None
     context = {
+        **_also_to_file_context(event),
         "kind": kind,
         "event": event,
         "event_name": local_name(event),
@@ -484,6 +491,7 @@ def _confirm_context(request, kind, event, form, token) -> dict:
         "token": token,
         "conversions": form.all_conversions(),
         "change_url": _form_url(kind, event.pk, token),
+        **_also_to_file_context(event),
     }
     if kind == RESIDENT:
         card = selectors.resident_card(request.user)
