@@ -14,7 +14,7 @@ from zairyu.core import clock, days
 from zairyu.reference.models import ServiceOKind
 
 from . import kinds
-from .models import O_EDITABLE, O_TRANSITIONS, OFilingState
+from .models import O_EDITABLE, O_TRANSITIONS, OFiling, OFilingState
 
 # Which organizations file which kinds (REFERENCE.md §4).
 FILER_FOR_ORGANIZATION = {
@@ -67,6 +67,13 @@ def filer_may_change(state: str) -> bool:
     return state in O_EDITABLE
 
 
+def corrected(filing, cleaned: kinds.Cleaned) -> bool:
+    """004 Q11: a returned report "needs its content corrected" before it is filed again — the
+    new items or sheet rows differ from the returned ones."""
+    content = filing.content or {}
+    return cleaned.items != content.get("items") or cleaned.rows != content.get("workers", [])
+
+
 # --- the periodic notification's window (form 3-6) ---------------------------------------------
 
 
@@ -93,6 +100,32 @@ def in_window(kind: ServiceOKind, *, today: dt.date | None = None) -> bool:
     today = today or clock.today()
     start, end = window(kind, today.year)
     return start <= today <= end
+
+
+def refiling_after_completion(
+    kind: ServiceOKind, organization: Organization | None, *, today: dt.date | None = None
+) -> bool:
+    """004 Q12: a completed filing cannot be changed; if it was wrong, it is filed again.
+
+    For the periodic notification that can be after its window closed: an organization whose
+    notification for the fiscal year the window was for is completed may file it again (marked
+    late) until the next window opens.
+    """
+    if not has_window(kind) or organization is None:
+        return False
+    year = periodic_period(today=today)[0]
+    return OFiling.objects.filter(
+        organization=organization, kind=kind, fiscal_year=year, state=OFilingState.COMPLETED
+    ).exists()
+
+
+def may_file_today(
+    kind: ServiceOKind, organization: Organization | None, *, today: dt.date | None = None
+) -> bool:
+    """A kind with a window is filed inside it, or again after a completed one (004 Q12)."""
+    return in_window(kind, today=today) or refiling_after_completion(
+        kind, organization, today=today
+    )
 
 
 def next_window_start(kind: ServiceOKind, *, today: dt.date | None = None) -> dt.date:
@@ -138,13 +171,13 @@ def deadline(kind: ServiceOKind, on: dt.date | None, *, today: dt.date | None = 
     - days after the event / after learning of it: ``deadline_value`` days;
     - months before: the filing is due ``deadline_value`` months before the date;
     - end of the next month: the last day of the month after the event;
-    - window: the window's last day this year;
+    - window: the last day of the window for the fiscal year filed today (``periodic_period``:
+      in the window, this year's; after it, a re-filing's window that has closed);
     - none: None.
     """
     rule = kind.deadline
     if rule == ServiceOKind.Deadline.WINDOW and has_window(kind):
-        today = today or clock.today()
-        return window(kind, today.year)[1]
+        return window(kind, periodic_period(today=today)[0] + 1)[1]
     if on is None:
         return None
     if rule in (ServiceOKind.Deadline.DAYS_AFTER_EVENT, ServiceOKind.Deadline.DAYS_AFTER_KNOWING):

@@ -87,6 +87,8 @@ def _queue_mail(filing: OFiling, *, action: str, reason: str) -> None:
             "action": action,
             "reason": reason,
             "site_url": settings.ZAIRYU_SITE_URL,
+            # 004 Q42, Q44: no replies; whom to contact instead (UX-4: from configuration).
+            "helpdesk": settings.ZAIRYU_HELPDESK,
         }
     mail_queue(
         template=_MAILS[action],
@@ -278,7 +280,7 @@ def ofiling_submit(
         )
     now = clock.now()
     today = now.date()
-    if not rules.in_window(kind, today=today):
+    if not rules.may_file_today(kind, organization, today=today):
         raise _window_refusal(kind, today)
     cleaned = _check(kind, items, rows)
     period = rules.periodic_period(today=today) if rules.has_window(kind) else None
@@ -343,7 +345,8 @@ def ofiling_change(
     request: HttpRequest | None = None,
 ) -> OFiling:
     """004 Q12: the filer changes a pending filing, or corrects a returned report and files it
-    again (→ 処理待ち). The earlier content is kept as a version; a change sent twice (same
+    again (→ 処理待ち; 004 Q11: a returned report must be corrected, so one sent back unchanged
+    is refused). The earlier content is kept as a version; a change sent twice (same
     token) is applied once. A periodic notification filed in its window may be corrected after
     the window closed (the window limits filing, not correcting what was filed in time)."""
     if OFilingVersion.objects.filter(replaced_by_token=token, filing=filing).exists():
@@ -353,6 +356,14 @@ def ofiling_change(
     if not rules.filer_may_change(filing.state):
         raise _not_changeable(filing)
     cleaned = _check(filing.kind, items, rows)
+    if filing.state == OFilingState.RETURNED and not rules.corrected(filing, cleaned):
+        raise _refusal(
+            "correction_unchanged",
+            _(
+                "Nothing in the report was changed. Correct it as the bureau asked (see the "
+                "correction request), then file it again."
+            ),
+        )
     on = rules.event_date(filing.kind, cleaned.items)
 
     def update(locked: OFiling, now: dt.datetime) -> list[str]:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zairyu.core import clock, days
 from zairyu.filings.labels import local_name
+from zairyu.portal.models import Notice
 from zairyu.reference.models import ServiceOKind
 
 from . import forms, kinds, rules, selectors, services
@@ -121,7 +122,7 @@ def _check_kind(request: HttpRequest, kind: ServiceOKind) -> HttpResponse | None
             % {"organization_kind": organization.get_kind_display(), "kind": local_name(kind)},
         )
     today = clock.today()
-    if not rules.in_window(kind, today=today):
+    if not rules.may_file_today(kind, organization, today=today):
         exc = services._window_refusal(kind, today)
         return _refused(request, exc.error_dict["__all__"][0].message)
     return None
@@ -167,7 +168,7 @@ def _deadline_text(kind: ServiceOKind) -> str:
 @require_GET
 @service_o_required
 def index(request: HttpRequest) -> HttpResponse:
-    """OF-1: the kinds the organization files, with their deadline rules."""
+    """OF-1: the kinds the organization files, with their deadline rules; the notices."""
     organization = request.organization
     today = clock.today()
     rows = [
@@ -176,7 +177,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "name": local_name(kind),
             "form_number": kind.form_number,
             "deadline": _deadline_text(kind),
-            "open": rules.in_window(kind, today=today),
+            "open": rules.may_file_today(kind, organization, today=today),
             "returnable": kind.returnable,
         }
         for kind in rules.kinds_for(organization)
@@ -184,7 +185,8 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "service_o/index.html",
-        {"organization": organization, "rows": rows},
+        # 004 Q3: maintenance and other notices (お知らせ) on the page after sign-in.
+        {"organization": organization, "rows": rows, "notices": Notice.objects.published()},
     )
 
 
