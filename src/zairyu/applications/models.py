@@ -166,6 +166,14 @@ LEGAL_REPRESENTATIVE_RELATIONSHIPS = frozenset(
 RELATIVE_RELATIONSHIPS = frozenset({Relationship.SPOUSE, Relationship.CHILD, Relationship.PARENT})
 
 
+class WithdrawalAddOn(models.TextChoices):
+    """002 Q4-33: what a withdrawal request withdraws when not the whole application."""
+
+    NONE = "", _("The whole application")
+    REENTRY = "reentry", _("Only the re-entry permit")
+    OTHER_ACTIVITY = "other_activity", _("Only the permission for other activity")
+
+
 class Decision(models.TextChoices):
     NONE = "", _("No decision yet")
     APPROVED = "approved", _("Approved")
@@ -311,6 +319,11 @@ class Application(models.Model):
     )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # 002 Q4-33: the request withdraws only an add-on ("reentry" / "other_activity"), not the
+    # main application; empty = the whole application.
+    withdrawal_add_on = models.CharField(
+        _("add-on to withdraw"), max_length=20, choices=WithdrawalAddOn.choices, blank=True
+    )
 
     # --- back office (BO-5, A-13, A-14; issue #8) ---
     examination_opened_at = models.DateTimeField(_("examination opened at"), null=True, blank=True)
@@ -350,6 +363,8 @@ class Application(models.Model):
         _("re-attachment opened at"), null=True, blank=True
     )
     documents_requested = models.TextField(_("documents requested by the office"), blank=True)
+    # 002 Q5-7: the office lets the filer attach the right photo (a wrong person's was sent).
+    photo_replacement_open = models.BooleanField(_("photo replacement open"), default=False)
     # A-14: the electronic COE's public verification code; revoked COEs say so.
     coe_verification_code = models.CharField(max_length=40, null=True, blank=True)
     coe_revoked_at = models.DateTimeField(_("COE revoked at"), null=True, blank=True)

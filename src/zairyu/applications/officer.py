@@ -38,9 +38,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.accounts.models import Category, User
@@ -54,15 +56,21 @@ from zairyu.core import clock
 from . import rules
 from .models import (
     CARD_PROCEDURES,
+    OTHER_ACTIVITY_PROCEDURE,
+    PENDING,
     RECEIPT_METHOD_CHANGEABLE,
+    REENTRY_PROCEDURE,
     WITHDRAWABLE,
     Application,
     ApplicationState,
+    ApplicationVersion,
     Decision,
     MainProcedure,
     ReceiptMethod,
+    Reentry,
+    WithdrawalAddOn,
 )
-from .services import application_mail, fee_for_application, transition
+from .services import _documents_snapshot, application_mail, fee_for_application, transition
 
 S = ApplicationState
 
@@ -71,6 +79,25 @@ PAPERS_DAYS = 14
 TEXT_MAX = 2000
 # 002 Q6-5 ※3: the designation (指定書) is sent with the card for these statuses.
 DESIGNATION_STATUSES = ("hsp_", "ssw_", "designated_activities")
+# 002 Q5-9, Q5-10, Q6-4, Q6-5, Q6-9: the papers for receipt by post (envelope, fee slip, card)
+# go to ONE office, whichever bureau received the application; it also answers for cards sent
+# by post. Configurable (``ZAIRYU_PAPERS_OFFICE``); the default is the seed's address.
+PAPERS_OFFICE_DEFAULT = {
+    "name_ja": "東京出入国在留管理局オンライン審査部門オンライン申請手続班（おだいば分室内）",
+    "name_en": (
+        "Tokyo Regional Immigration Services Bureau, Online Examination Division, "
+        "Online Application Section (Odaiba Branch)"
+    ),
+    "postal_code": "135-0064",
+    "address_ja": "東京都江東区青海2-7-11 東京港湾合同庁舎9階",
+    "address_en": "Tokyo Port Joint Government Building 9F, 2-7-11 Aomi, Koto-ku, Tokyo",
+    "phone": "03-3599-1068",
+}
+
+
+def papers_office() -> dict:
+    """Where the papers for receipt by post are sent (002 Q6-5), from the settings."""
+    return {**PAPERS_OFFICE_DEFAULT, **(getattr(settings, "ZAIRYU_PAPERS_OFFICE", None) or {})}
 
 
 def _error(field: str, message, code: str) -> ValidationError:
@@ -504,6 +531,26 @@ def application_approve(
         "reattachment_open": False,
     }
     context = {"fee": fee, "note": note}
+    # 002 Q5-1 (1), (3): re-checked at the decision with the period granted and today's date
+    # (3 months or less → passport stamp; 16th birthday within six months of the new card's
+    # issue → the card's validity must be updated): post is then not possible and the card is
+    # handed over at the counter; the mail says why.
+    post_refusal = None
+    if method == ReceiptMethod.POST and code in CARD_PROCEDURES:
+        probe = Application(
+            procedure_id=code,
+            status=application.status,
+            period_requested=application.period_requested,
+            period_granted=period,
+            applicant_card=application.applicant_card,
+            kanji_name_requested=application.kanji_name_requested,
+            applicant_birth_date=application.applicant_birth_date,
+        )
+        post_refusal = rules.refuse_post_on(probe)
+        if post_refusal is not None:
+            method = ReceiptMethod.COUNTER
+            changes["receipt_method"] = method
+            context["post_refusal"] = post_refusal.code
     if code == MainProcedure.COE and method == ReceiptMethod.EMAIL:
         from .coe import new_verification_code
 
@@ -518,8 +565,26 @@ def application_approve(
         locked = transition(
             application, to=to, actor=officer, note=note, request=request, changes=changes
         )
+        if post_refusal is not None:
+            _set_step3_method(locked, method)
+            audit_record(
+                action="applications.application.receipt_method_changed",
+                obj=locked,
+                actor=officer,
+                before={"receipt_method": ReceiptMethod.POST},
+                after={"receipt_method": method, "reason": post_refusal.code},
+                request=request,
+            )
         _decision_mail(locked, template=template, context=context)
     return locked
+
+
+def _set_step3_method(application: Application, method: str) -> None:
+    """Keep STEP3's stored choice equal to the column (one source of truth for the pages)."""
+    content = dict(application.content or {})
+    content["step3"] = {**(content.get("step3") or {}), "receipt_method": method}
+    application.content = content
+    application.save(update_fields=["content"])
 
 
 def _decision_mail(application: Application, *, template: str, context: dict) -> None:
@@ -531,6 +596,7 @@ def _decision_mail(application: Application, *, template: str, context: dict) ->
         "delivery": address,
         "period_text": "",
         "fee_text": f"{application.fee_amount or 0:,}",
+        "papers_office": papers_office(),
     }
     if application.period_granted:
         extra["period_text"] = _period_text(application.period_granted)
@@ -686,8 +752,25 @@ def issuance_record(
         raise _state_error(application, _("Recording the issuance"))
     if application.issued_at:
         raise _error("__all__", _("The issuance was already recorded."), "already_issued")
+    abroad = rules.refuse_receipt_while_abroad(application)
+    if abroad is not None:
+        raise _error("__all__", abroad.message, abroad.code)
     card_number = (card_number or "").strip()
     issue_card = gives_card(application)
+    if post and issue_card:
+        # 002 Q5-1 (3): judged at the new card's issue; papers that arrived late can make the
+        # 16th birthday fall within six months: the card is then handed over at the counter.
+        refusal = rules.refuse_post_on(application)
+        if refusal is not None:
+            raise _error(
+                "__all__",
+                _(
+                    "%(reason)s Change the receipt method to the counter (the filer is told "
+                    "what to bring), then record the hand-over there."
+                )
+                % {"reason": refusal.message},
+                refusal.code,
+            )
     if issue_card and not card_number:
         raise _error(
             "card_number",
@@ -741,7 +824,12 @@ def issuance_record(
         application_mail(
             locked,
             template=template,
-            context={"delivery": delivery, "card": new_card, "note": note},
+            context={
+                "delivery": delivery,
+                "card": new_card,
+                "note": note,
+                "papers_office": papers_office(),
+            },
         )
     _sync(application, locked)
     return locked
@@ -794,25 +882,55 @@ def receipt_method_change(
     request: HttpRequest | None = None,
 ) -> Application:
     """Change the receipt method on the filer's request (A-8, 002 Q5-1, Q8-4, Q8-5): while 申請完了
-    or 審査中; the method must be offered for the procedure (``rules.refuse_receipt_method``:
-    e.g. no post for a passport stamp). A COE's method changes only this way (the filer asks the
-    office). Audit ``applications.application.receipt_method_changed``; mail
+    or 審査中; the method must be one the office may set (``rules.office_receipt_methods``:
+    those offered to the filer, e.g. no post for a passport stamp, and for a COE also the
+    counter, Q7-1). A COE's method changes only this way (the filer asks the office).
+
+    While 発行待ち a card can still be moved from post to the counter when post is no longer
+    possible on the day (Q5-1 (3): the 16th birthday within six months of the new card's
+    issue; ``rules.refuse_post_on``): the application becomes 完了 (approved for counter
+    receipt, Q4-35) and the filer gets the counter mail (``officer_approved_counter``).
+    Audit ``applications.application.receipt_method_changed``; mail
     ``officer_receipt_method_changed`` (Q12-1)."""
     with transaction.atomic():
         locked = _locked(application)
-        if locked.state not in RECEIPT_METHOD_CHANGEABLE:
+        late_counter = (
+            locked.state == S.AWAITING_ISSUE
+            and locked.receipt_method == ReceiptMethod.POST
+            and method == ReceiptMethod.COUNTER
+            and not locked.issued_at
+            and gives_card(locked)
+            and rules.refuse_post_on(locked) is not None
+        )
+        if locked.state not in RECEIPT_METHOD_CHANGEABLE and not late_counter:
             raise _state_error(locked, _("Changing the receipt method"))
         if method == locked.receipt_method:
             raise _error(
                 "method", _("This is already the receipt method. Choose another one."), "same"
             )
-        refusal = rules.refuse_receipt_method(
-            method, locked.procedure, **rules.application_receipt_facts(locked)
+        refusal = (
+            None
+            if late_counter
+            else rules.refuse_office_receipt_method(
+                method, locked.procedure, **rules.application_receipt_facts(locked)
+            )
         )
         if refusal is not None:
             raise ValidationError({"method": [ValidationError(refusal.message, code=refusal.code)]})
         before = locked.receipt_method
-        _save(locked, receipt_method=method)
+        if late_counter:
+            reason = rules.refuse_post_on(locked)
+            locked = transition(
+                locked,
+                to=S.COMPLETED,
+                actor=officer,
+                note=note,
+                request=request,
+                changes={"receipt_method": method, "papers_due": None},
+            )
+        else:
+            _save(locked, receipt_method=method)
+        _set_step3_method(locked, method)
         audit_record(
             action="applications.application.receipt_method_changed",
             obj=locked,
@@ -821,13 +939,157 @@ def receipt_method_change(
             after={"receipt_method": method, "note": note},
             request=request,
         )
+        with translation.override(locked.filer.language or "ja"):
+            labels = {
+                "before_label": str(ReceiptMethod(before).label) if before else "",
+                "after_label": str(ReceiptMethod(method).label),
+            }
+        application_mail(locked, template="officer_receipt_method_changed", context=labels)
+        if late_counter:
+            _decision_mail(
+                locked,
+                template="officer_approved_counter",
+                context={
+                    "fee": fee_for_application(locked),
+                    "note": note,
+                    "post_refusal": reason.code,
+                },
+            )
+    _sync(application, locked)
+    return locked
+
+
+# --- 002 Q4-33: withdrawing only an add-on; Q5-7: replacing a wrong photo ---------------------
+
+
+def add_on_withdrawal_record(
+    *,
+    officer: User,
+    application: Application,
+    add_on: str,
+    note: str,
+    request: HttpRequest | None = None,
+) -> Application:
+    """Withdraw only the re-entry permit or the other-activity permission filed together with a
+    change, extension or acquisition (002 Q4-33: the filer contacts the office, or requests it
+    online with ``services.withdrawal_request(add_on=...)``). The main application goes on in
+    its state; ``reentry`` / ``other_activity`` are cleared (so the fee fixed at the decision
+    no longer includes the re-entry fee), STEP1's stored content follows, and a pending request
+    for exactly this add-on is settled. While pending a decision (``WITHDRAWABLE``). Field
+    ``add_on``: ``invalid_choice`` / ``add_on_not_applied``; ``note`` (how the request came)
+    required. Audit ``applications.application.add_on_withdrawn``; mail
+    ``officer_add_on_withdrawn`` to the filer and the applicant."""
+    note = _require_text("note", note, label=_("How the request was made"))
+    if add_on not in (WithdrawalAddOn.REENTRY, WithdrawalAddOn.OTHER_ACTIVITY):
+        raise _error(
+            "add_on",
+            _("Choose the re-entry permit or the permission for other activity."),
+            "invalid_choice",
+        )
+    with transaction.atomic():
+        locked = _locked(application)
+        if locked.state not in WITHDRAWABLE:
+            raise _state_error(locked, _("Withdrawal"))
+        applied = locked.reentry if add_on == WithdrawalAddOn.REENTRY else locked.other_activity
+        if not applied:
+            raise _error(
+                "add_on",
+                _("The application does not include it (any more). Choose what it includes."),
+                "add_on_not_applied",
+            )
+        before = {"reentry": locked.reentry, "other_activity": locked.other_activity}
+        fields: dict = {}
+        content = dict(locked.content or {})
+        step1 = dict(content.get("step1") or {})
+        if add_on == WithdrawalAddOn.REENTRY:
+            fields["reentry"] = Reentry.NONE
+            step1["reentry"] = ""
+            procedure_code = REENTRY_PROCEDURE.get(locked.reentry, "")
+        else:
+            fields["other_activity"] = False
+            step1["other_activity"] = False
+            procedure_code = OTHER_ACTIVITY_PROCEDURE
+        content["step1"] = step1
+        fields["content"] = content
+        if locked.withdrawal_requested_at and locked.withdrawal_add_on == add_on:
+            fields |= {"withdrawal_requested_at": None, "withdrawal_add_on": ""}
+        # A-12: the content changed, so it is a new version (the earlier kept); changes the
+        # filer prepared for the next amendment stay pending after it.
+        before_version = locked.version
+        fields["version"] = before_version + 1
+        pending = locked.documents.all()
+        pending.filter(version_added=before_version + 1).update(version_added=before_version + 2)
+        pending.filter(version_removed=before_version + 1).update(
+            version_removed=before_version + 2
+        )
+        _save(locked, **fields)
+        with translation.override(locked.filer.language or "ja"):
+            label = str(WithdrawalAddOn(add_on).label)
+        ApplicationVersion.objects.create(
+            application=locked,
+            number=locked.version,
+            content=locked.content,
+            documents=_documents_snapshot(locked, locked.version),
+            receipt_method=locked.receipt_method,
+            photo_sha256=locked.photo_sha256,
+            created_at=clock.now(),
+            actor=officer,
+            actor_repr=str(officer)[:150],
+            note=f"{label} (002 Q4-33): {note}"[:500],
+        )
+        audit_record(
+            action="applications.application.add_on_withdrawn",
+            obj=locked,
+            actor=officer,
+            before=before,
+            after={
+                "reentry": locked.reentry,
+                "other_activity": locked.other_activity,
+                "withdrawn": procedure_code,
+                "note": note,
+            },
+            request=request,
+        )
         application_mail(
             locked,
-            template="officer_receipt_method_changed",
-            context={
-                "before_label": ReceiptMethod(before).label if before else "",
-                "after_label": ReceiptMethod(method).label,
-            },
+            template="officer_add_on_withdrawn",
+            context={"add_on": add_on, "note": note},
+        )
+    _sync(application, locked)
+    return locked
+
+
+def photo_replacement_allow(
+    *, officer: User, application: Application, note: str = "", request: HttpRequest | None = None
+) -> Application:
+    """Let the filer attach the right face photo (002 Q5-7: a wrong person's photo was sent; the
+    filer contacted the office). While pending (申請完了, 審査中, 発行待ち, receipt error) and
+    only where a photo is needed; the filer replaces it once with ``services.photo_set`` (the
+    earlier file is kept). Audit ``applications.application.photo_replacement_opened``; mail
+    ``officer_photo_replacement`` to the filer."""
+    from .services import photo_needed
+
+    with transaction.atomic():
+        locked = _locked(application)
+        if locked.state not in PENDING:
+            raise _state_error(locked, _("Opening the photo replacement"))
+        if not photo_needed(locked):
+            raise _error("__all__", _("This application needs no photo."), "photo_not_needed")
+        if locked.photo_replacement_open:
+            raise _error("__all__", _("The photo replacement is already open."), "already_open")
+        _save(locked, photo_replacement_open=True)
+        audit_record(
+            action="applications.application.photo_replacement_opened",
+            obj=locked,
+            actor=officer,
+            after={"note": note},
+            request=request,
+        )
+        application_mail(
+            locked,
+            template="officer_photo_replacement",
+            context={"note": note},
+            to_applicant=False,
         )
     _sync(application, locked)
     return locked
@@ -865,6 +1127,21 @@ def actions_offered(application: Application) -> set[str]:
         offered.add("withdraw")
     if state in RECEIPT_METHOD_CHANGEABLE:
         offered.add("receipt_method")
+    if (
+        state == S.AWAITING_ISSUE
+        and application.receipt_method == ReceiptMethod.POST
+        and not application.issued_at
+        and gives_card(application)
+        and rules.refuse_post_on(application) is not None
+    ):
+        offered.add("receipt_method")  # 002 Q5-1 (3): post no longer possible at issuance
+    if state in WITHDRAWABLE and application.has_add_ons:
+        offered.add("withdraw_add_on")  # 002 Q4-33
+    if state in PENDING and not application.photo_replacement_open:
+        from .services import photo_needed
+
+        if photo_needed(application):
+            offered.add("photo_replacement")  # 002 Q5-7
     if application.coe_verification_code and not application.coe_revoked_at:
         offered.add("coe_revoke")
     return offered

@@ -896,3 +896,56 @@ def application_receipt_facts(application: Application, *, today: dt.date | None
         "birth_date": application.applicant_birth_date,
         "today": today,
     }
+
+
+# --- A-8, A-13: re-checked by the office at the decision and at issuance ----------------------
+
+
+def office_receipt_methods(procedure: Procedure | str, **facts) -> list[str]:
+    """The receipt methods the office may set on request (BO-5): those offered to the filer,
+    and for a COE also the counter, which the office arranges on consultation (002 Q7-1:
+    "窓口で受領を希望される場合は、申請を受け付けた地方出入国在留管理官署にご相談ください")."""
+    methods = receipt_methods_offered(procedure, **facts)
+    if _code(procedure) == MainProcedure.COE and ReceiptMethod.COUNTER not in methods:
+        methods = [*methods, ReceiptMethod.COUNTER]
+    return methods
+
+
+def refuse_office_receipt_method(method: str, procedure: Procedure | str, **facts):
+    """``refuse_receipt_method`` for the office (``office_receipt_methods``)."""
+    if method in office_receipt_methods(procedure, **facts):
+        return None
+    return refuse_receipt_method(method, procedure, **facts)
+
+
+def refuse_post_on(application: Application, *, today: dt.date | None = None) -> Refusal | None:
+    """002 Q5-1: whether a card can still go by post on ``today`` (the decision or the issuance):
+    the period *granted* decides the passport stamp ("3月以下の在留期間が決定された方"), and the
+    16th birthday counts from the new card's issue ("新しい在留カードの交付時点で16歳の誕生日まで
+    6か月以内"), so a choice that was right at filing can become impossible later."""
+    facts = application_receipt_facts(application, today=today)
+    facts["period_requested"] = application.period_granted or application.period_requested
+    return refuse_post(application.procedure_id, **facts)
+
+
+def refuse_receipt_while_abroad(application: Application) -> Refusal | None:
+    """002 Q4-18, Q6-3, Q7-3: no card or certificate is handed over or sent while the applicant
+    is abroad (the registry's latest card of the applicant says so)."""
+    card = application.applicant_card
+    if card is None:
+        return None
+    latest = (
+        ResidenceCard.objects.filter(person_id=card.person_id, state=ResidenceCard.State.VALID)
+        .order_by("-issued_on", "-id")
+        .first()
+    ) or card
+    if latest.abroad_on_reentry:
+        return Refusal(
+            "applicant_abroad",
+            _(
+                "The registry records the applicant as abroad on a re-entry permit. The residence "
+                "card or certificate cannot be received while the applicant is outside Japan "
+                "(002 Q4-18, Q6-3, Q7-3); record the issuance after the return."
+            ),
+        )
+    return None

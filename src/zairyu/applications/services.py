@@ -80,6 +80,7 @@ from .models import (
     ReceiptMethod,
     Reentry,
     Relationship,
+    WithdrawalAddOn,
 )
 
 S = ApplicationState
@@ -444,6 +445,10 @@ ORGANIZATION_STATUSES = frozenset(
         "dependent",
     }
 )
+# 002 Q5-11 names the COE, the extension and the change of status (not the acquisition).
+ORGANIZATION_FORM_PROCEDURES = frozenset(
+    {MainProcedure.COE, MainProcedure.EXTENSION, MainProcedure.CHANGE_OF_STATUS}
+)
 # Refusals about the organization wait until STEP2-3 has been entered.
 ORGANIZATION_REFUSALS = frozenset({"not_own_organization", "not_commissioned"})
 # A receipt number that failed this many times goes to エラー(申請受付番号取得エラー).
@@ -488,7 +493,7 @@ def organization_form_required(application: Application) -> bool:
     says so; a PDF may hold several documents, so submission does not refuse without one)."""
     return (
         application.filer.category == Category.FOREIGN_NATIONAL
-        and application.procedure_id in CARD_PROCEDURES
+        and application.procedure_id in ORGANIZATION_FORM_PROCEDURES
         and application.status_id in ORGANIZATION_STATUSES
     )
 
@@ -1439,11 +1444,18 @@ def photo_set(
     COE, not an applicant under 16; code ``photo_not_needed`` otherwise). On a draft, and on a
     submitted application while amendable (the next version). Replaces an earlier photo
     (a draft's old file is deleted); stores ``photo``, ``photo_sha256``, ``photo_size``.
+    002 Q5-7: once the examination opened, a wrong person's photo is replaced only after the
+    office opened it (``officer.photo_replacement_allow`` sets ``photo_replacement_open``);
+    the replacement closes it again, the earlier file is kept and the audit event names both.
     Audit ``applications.application.photo_set``.
     """
     with transaction.atomic():
         locked = _lock(application)
-        mode = _document_mode(locked, user)
+        # 002 Q5-7: a wrong person's photo is replaced once the office opens it.
+        replacing = (
+            locked.photo_replacement_open and locked.filer_id == user.pk and locked.state in PENDING
+        )
+        mode = "replace" if replacing else _document_mode(locked, user)
         if mode == "reattach" and not (
             locked.state in AMENDABLE and locked.examination_opened_at is None
         ):
@@ -1467,11 +1479,15 @@ def photo_set(
             raise ValidationError({"photo": exc.error_list}) from exc
         old = locked.photo if locked.photo and locked.state == S.DRAFT else None
         old_name = old.name if old else ""
+        before_sha256 = locked.photo_sha256
         locked.photo.save(_stored_name("photo", "jpg"), File(upload), save=False)
         locked.photo_sha256 = checked.sha256
         locked.photo_size = checked.size
         locked.updated_at = clock.now()
         fields = ["photo", "photo_sha256", "photo_size", "updated_at"]
+        if mode == "replace":  # once: the office opens it again if need be
+            locked.photo_replacement_open = False
+            fields.append("photo_replacement_open")
         if locked.state == S.DRAFT:
             locked.last_saved_at = locked.updated_at
             fields.append("last_saved_at")
@@ -1483,7 +1499,8 @@ def photo_set(
             action="applications.application.photo_set",
             obj=locked,
             actor=user,
-            after={"sha256": checked.sha256, "size": checked.size},
+            before={"sha256": before_sha256} if before_sha256 else None,
+            after={"sha256": checked.sha256, "size": checked.size, "mode": mode},
             request=request,
         )
     return _sync(application, locked)
@@ -1884,16 +1901,30 @@ def application_amend(
 
 
 def withdrawal_request(
-    *, user: User, application: Application, reason: str, request: HttpRequest | None = None
+    *,
+    user: User,
+    application: Application,
+    reason: str,
+    add_on: str = "",
+    request: HttpRequest | None = None,
 ) -> Application:
     """Request withdrawal (A-12 [B]): the officer decides (``transition(to=withdrawn)``).
 
     Only the filer, in ``WITHDRAWABLE`` states (code ``not_withdrawable``) and once (code
     ``withdrawal_already_requested``); reason required (JIS text, code ``required`` or the
-    JIS codes). Sets ``withdrawal_requested_at``, ``withdrawal_reason``; audit
+    JIS codes). ``add_on`` (002 Q4-33: ``"reentry"`` or ``"other_activity"``) asks to withdraw
+    only the re-entry permit or the other-activity permission filed with the application (field
+    ``add_on``: code ``invalid_choice``, or ``add_on_not_applied`` when the application has
+    none); the officer then records it with ``officer.add_on_withdrawal_record``. Sets
+    ``withdrawal_requested_at``, ``withdrawal_reason``, ``withdrawal_add_on``; audit
     ``applications.application.withdrawal_requested``; mail ``application_withdrawal_requested``
     to the filer. State unchanged until the officer acts.
     """
+    add_on = add_on or ""
+    if add_on not in WithdrawalAddOn.values:
+        raise _refusal(
+            "invalid_choice", _("Choose what to withdraw from the list."), field="add_on"
+        )
     text = (reason or "").strip()
     if not text:
         raise _refusal(
@@ -1928,22 +1959,43 @@ def withdrawal_request(
                     "e-mail."
                 ),
             )
+        if (add_on == WithdrawalAddOn.REENTRY and not locked.reentry) or (
+            add_on == WithdrawalAddOn.OTHER_ACTIVITY and not locked.other_activity
+        ):
+            raise _refusal(
+                "add_on_not_applied",
+                _(
+                    "This application does not include it. Choose the whole application or "
+                    "what was applied for with it."
+                ),
+                field="add_on",
+            )
         now = clock.now()
         locked.withdrawal_requested_at = now
         locked.withdrawal_reason = text
+        locked.withdrawal_add_on = add_on
         locked.updated_at = now
-        locked.save(update_fields=["withdrawal_requested_at", "withdrawal_reason", "updated_at"])
+        locked.save(
+            update_fields=[
+                "withdrawal_requested_at",
+                "withdrawal_reason",
+                "withdrawal_add_on",
+                "updated_at",
+            ]
+        )
         audit_record(
             action="applications.application.withdrawal_requested",
             obj=locked,
             actor=user,
-            after={"state": locked.state},
+            after={"state": locked.state, "add_on": add_on},
             request=request,
         )
+        with translation.override(locked.filer.language or "ja"):
+            add_on_label = str(WithdrawalAddOn(add_on).label) if add_on else ""
         application_mail(
             locked,
             template="application_withdrawal_requested",
-            context={"reason": text},
+            context={"reason": text, "add_on": add_on, "add_on_label": add_on_label},
             to_applicant=False,
         )
     return _sync(application, locked)

@@ -31,6 +31,7 @@ from zairyu.applications.models import (
     ApplicationDocument,
     ApplicationState,
     ReceiptMethod,
+    WithdrawalAddOn,
 )
 from zairyu.audit.services import audit_record
 from zairyu.core import clock
@@ -193,6 +194,20 @@ class ReceiptMethodForm(OfficerForm):
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
 
 
+class AddOnWithdrawForm(OfficerForm):
+    """002 Q4-33: withdraw only the re-entry permit or the other-activity permission."""
+
+    add_on = forms.ChoiceField(
+        label=gettext_lazy("What to withdraw"),
+        choices=[c for c in WithdrawalAddOn.choices if c[0]],
+    )
+    note = forms.CharField(
+        label=gettext_lazy("How the request was made"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class RevokeForm(OfficerForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason for revocation"),
@@ -213,6 +228,8 @@ FORMS = {
     "withdraw": WithdrawForm,
     "receipt_method": ReceiptMethodForm,
     "coe_revoke": RevokeForm,
+    "withdraw_add_on": AddOnWithdrawForm,
+    "photo_replacement": NoteForm,
 }
 
 
@@ -250,6 +267,10 @@ def _run(action: str, user, application: Application, data: dict, request) -> No
         officer.receipt_method_change(method=data["method"], note=data["note"], **common)
     elif action == "coe_revoke":
         coe.coe_revoke(reason=data["reason"], **common)
+    elif action == "withdraw_add_on":
+        officer.add_on_withdrawal_record(add_on=data["add_on"], note=data["note"], **common)
+    elif action == "photo_replacement":
+        officer.photo_replacement_allow(note=data["note"], **common)
 
 
 DONE = {
@@ -266,6 +287,12 @@ DONE = {
     "withdraw": gettext_lazy("The application is withdrawn."),
     "receipt_method": gettext_lazy("The receipt method is changed; the filer was mailed."),
     "coe_revoke": gettext_lazy("The COE is revoked; the verification page says so."),
+    "withdraw_add_on": gettext_lazy(
+        "The add-on is withdrawn; the application goes on and the filer was mailed."
+    ),
+    "photo_replacement": gettext_lazy(
+        "The filer can now attach the right photo once and was mailed."
+    ),
 }
 
 

@@ -272,6 +272,9 @@ ZAIRYU_BULK_MAX_BYTES = env_int("BULK_MAX_BYTES", 5 * 1024 * 1024)
 ZAIRYU_BULK_MAX_ZIP_ENTRIES = env_int("BULK_MAX_ZIP_ENTRIES", 200)
 ZAIRYU_BULK_MAX_UNCOMPRESSED = env_int("BULK_MAX_UNCOMPRESSED", 50 * 1024 * 1024)
 ZAIRYU_BULK_BATCH_ROWS = env_int("BULK_BATCH_ROWS", 100)
+# Days a finished bulk job (its rows hold the uploaded personal data) is kept after it ended;
+# the daily housekeeping deletes older ones (the filings the rows made stay).
+ZAIRYU_BULK_RETENTION_DAYS = env_int("ZAIRYU_BULK_RETENTION_DAYS", 90)
 
 # Absolute links in mails point here.
 ZAIRYU_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -301,6 +304,22 @@ ZAIRYU_RENOTIFICATIONS_PER_IP = env_int("RENOTIFICATIONS_PER_IP", 10)
 ZAIRYU_SERVICE_A_ALLOWED_NETWORKS = env_networks("SERVICE_A_ALLOWED_NETWORKS")
 # drafts nobody saved for this many days are deleted by the daily housekeeping.
 ZAIRYU_DRAFT_PURGE_DAYS = env_int("DRAFT_PURGE_DAYS", 90)
+# A-14 / SEC-5: look-ups on the public COE verification page per client address per hour.
+ZAIRYU_COE_VERIFICATIONS_PER_IP = env_int("COE_VERIFICATIONS_PER_IP", 30)
+# A-13 (002 Q5-10, Q6-4, Q6-5, Q6-9): the one office the papers for receipt by post go to and
+# that answers for cards sent by post. Unset keys keep the seed's address (officer.py).
+ZAIRYU_PAPERS_OFFICE = {
+    key: value
+    for key, value in {
+        "name_ja": env_str("PAPERS_OFFICE_NAME_JA"),
+        "name_en": env_str("PAPERS_OFFICE_NAME_EN"),
+        "postal_code": env_str("PAPERS_OFFICE_POSTAL_CODE"),
+        "address_ja": env_str("PAPERS_OFFICE_ADDRESS_JA"),
+        "address_en": env_str("PAPERS_OFFICE_ADDRESS_EN"),
+        "phone": env_str("PAPERS_OFFICE_PHONE"),
+    }.items()
+    if value
+}
 
 # --- Portal ----------------------------------------------------------------------------------
 # UX-4: the helpdesk contact shown in every footer comes from configuration, never hard-coded.
