@@ -50,20 +50,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApplicationState(models.TextChoices):
-    """A-11. Japanese terms in the module docstring."""
+    """A-11. The labels carry the context "application state" so each gets the agency's term
+    (申請完了 is not any other "Submitted"): 入力完了(申請未了), 申請完了, 審査中, 発行待ち, 完了,
+    エラー(一括登録), エラー(申請受付番号取得エラー), and Zairyu's 不許可 and 取下げ."""
 
-    DRAFT = "draft", _("Entered (not yet submitted)")  # 入力完了(申請未了)
-    SUBMITTED = "submitted", _("Submitted")  # 申請完了
-    EXAMINING = "examining", _("Under examination")  # 審査中
-    AWAITING_ISSUE = "awaiting_issue", _("Awaiting issuance")  # 発行待ち
-    COMPLETED = "completed", _("Completed")  # 完了
-    BULK_ERROR = "bulk_error", _("Error (bulk registration)")  # エラー(一括登録)
-    RECEIPT_ERROR = "receipt_error", _("Error (receipt number)")  # エラー(申請受付番号取得エラー)
-    DENIED = "denied", _("Denied")  # 不許可
-    WITHDRAWN = "withdrawn", _("Withdrawn")  # 取下げ
+    DRAFT = "draft", pgettext_lazy("application state", "Entered (not yet submitted)")
+    SUBMITTED = "submitted", pgettext_lazy("application state", "Submitted")
+    EXAMINING = "examining", pgettext_lazy("application state", "Under examination")
+    AWAITING_ISSUE = "awaiting_issue", pgettext_lazy("application state", "Awaiting issuance")
+    COMPLETED = "completed", pgettext_lazy("application state", "Completed")
+    BULK_ERROR = "bulk_error", pgettext_lazy("application state", "Error (bulk registration)")
+    RECEIPT_ERROR = "receipt_error", pgettext_lazy("application state", "Error (receipt number)")
+    DENIED = "denied", pgettext_lazy("application state", "Denied")
+    WITHDRAWN = "withdrawn", pgettext_lazy("application state", "Withdrawn")
 
 
 S = ApplicationState
