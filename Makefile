@@ -31,7 +31,7 @@ $(VENV)/.deps-test: pyproject.toml | $(BIN)/python
 # Translations: compile each catalogue with GNU gettext's msgfmt (installed when missing).
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
-	msgfmt --check-format -o $@ $<
+	msgfmt --check -o $@ $<
 
 messages: $(MO)
 

@@ -1,10 +1,21 @@
 import pytest
 from django.conf import settings
 
+from zairyu.reference import cache
+
 
 @pytest.fixture(autouse=True)
 def _db(db):
     """Every test here reads reference data from the database."""
+
+
+@pytest.fixture(autouse=True)
+def _reference_cache():
+    """Bulk batches reuse the reference cache inside their transaction (a test's transaction
+    included): start and end every test with an empty cache so no test sees another's rows."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -202,8 +202,12 @@ def test_bk3_registry_matched_in_one_query_per_batch(
     user, _ = university()
     cards = students(300)
     # The job's own task is run by hand below; registration runs in other workers.
+    registrations = []
     monkeypatch.setattr(bulk_tasks.bulk_process_task, "delay", lambda *a, **k: None)
     monkeypatch.setattr(filing_tasks.filing_register_task, "delay", lambda *a, **k: None)
+    monkeypatch.setattr(
+        bulk_tasks.bulk_register_filings_task, "delay", lambda ids: registrations.append(ids)
+    )
     monkeypatch.setattr(mail_tasks.send_mail_task, "delay", lambda *a, **k: None)
     job = upload(user, SCHOOL_START, csv_file(SCHOOL_START, user, start_rows(cards)))
     assert job.state == JobState.RECEIVED
@@ -215,10 +219,19 @@ def test_bk3_registry_matched_in_one_query_per_batch(
     card_reads = [q for q in sql if q.lstrip().startswith("SELECT") and "cards_residencecard" in q]
     assert len(card_reads) == 3, card_reads
     assert len([q for q in sql if 'FROM "bulk_jobrow"' in q and "SELECT" in q[:10]]) == 4
-    # Per row only the service's own work (token checks, the filing in a savepoint, its
-    # history, audit and mail rows, the deadline's closure days) and the row's own mark.
+    # Per row only the service's own work (the token check, the filing in a savepoint, its
+    # history and audit rows) and the row's own mark: no mail per filing (the job mails one
+    # summary), no closure-day query (reference cache reused in the batch), no task per filing.
     per_row = len(sql) / 300
-    assert per_row < 11, per_row
+    assert per_row < 8, per_row
+    mails = [q for q in sql if q.startswith("INSERT") and '"mail_mail"' in q[:40]]
+    assert len(mails) == 1  # the job's summary (bulk_done), none per filing
+    assert len([q for q in sql if "reference_administrativeclosure" in q]) <= 1
+    # One registration task per batch, carrying the batch's filings.
+    assert [len(ids) for ids in registrations] == [100, 100, 100]
+    assert sorted(i for ids in registrations for i in ids) == sorted(
+        Filing.objects.values_list("pk", flat=True)
+    )
     with django_assert_max_num_queries(3):
         assert bulk_process(job_id=job.pk) is False  # finished: nothing to claim
 

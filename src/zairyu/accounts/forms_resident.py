@@ -26,7 +26,7 @@ from zairyu.core.validators import (
     contains_my_number,
     conversion_notice,
 )
-from zairyu.reference.selectors import nationality_choices
+from zairyu.reference.selectors import nationality_field_choices
 
 from .registration import CardFace
 
@@ -92,10 +92,9 @@ class CardFaceForm(forms.Form):
                     self.my_number_fields.append(name)
                     data[name] = ""  # never shown again
         super().__init__(data, *args, **kwargs)
-        self.fields["nationality"].choices = [
-            ("", _("Choose")),
-            *nationality_choices(order="english", language=get_language()),
-        ]
+        self.fields["nationality"].choices = nationality_field_choices(
+            blank=_("Choose"), order="english", language=get_language()
+        )
 
     def _normalised(self, name: str, validator) -> str:
         result = validator.clean(self.cleaned_data[name])

@@ -43,6 +43,7 @@ from .models import (
     ReceiptMethod,
     Reentry,
     Relationship,
+    WithdrawalAddOn,
 )
 from .rules import category_code
 
@@ -587,7 +588,37 @@ class PhotoForm(forms.Form):
 # --- after submission ------------------------------------------------------------------------
 
 
+def withdrawal_add_ons(application) -> list[str]:
+    """002 Q4-33: the add-ons filed with ``application`` that can be withdrawn on their own."""
+    return [
+        value
+        for value, applied in (
+            (WithdrawalAddOn.REENTRY, application.reentry),
+            (WithdrawalAddOn.OTHER_ACTIVITY, application.other_activity),
+        )
+        if applied
+    ]
+
+
+class AddOnChoiceField(forms.ChoiceField):
+    """Offers only the add-ons the application has, but lets every known value through to the
+    service, which refuses one the application lacks with its own reason (``add_on_not_applied``,
+    002 Q4-33); an unknown value is ``invalid_choice`` here."""
+
+    def valid_value(self, value):
+        return value in WithdrawalAddOn.values
+
+
 class WithdrawalForm(forms.Form):
+    add_on = AddOnChoiceField(
+        label=_("What to withdraw"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "A re-entry permit or a permission for other activity filed with this application "
+            "can be withdrawn on its own; the application itself then continues (002 Q4-33)."
+        ),
+    )
     reason = forms.CharField(
         label=_("Reason for the withdrawal"),
         max_length=500,
@@ -595,9 +626,19 @@ class WithdrawalForm(forms.Form):
         help_text=_("The office decides on the request; you get a mail when it is withdrawn."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, application=None, **kwargs):
         super().__init__(*args, **kwargs)
+        add_ons = withdrawal_add_ons(application) if application is not None else []
+        labels = dict(WithdrawalAddOn.choices)
+        field = self.fields["add_on"]
+        field.choices = [(value, labels[value]) for value in (WithdrawalAddOn.NONE, *add_ons)]
+        field.initial = WithdrawalAddOn.NONE
+        if not add_ons:  # nothing filed with it: only the whole application can be withdrawn
+            field.widget = forms.HiddenInput()
         explain_required(self)
+
+    def clean_add_on(self):
+        return self.cleaned_data.get("add_on") or ""
 
 
 class ReceiptMethodForm(forms.Form):

@@ -42,6 +42,7 @@ from .forms import ORGANIZATION, PERSONAL1, PERSONAL2, STEP1, STEP3, STEPS
 from .models import (
     ADD_ON_PROCEDURES,
     AMENDABLE,
+    PENDING,
     RECEIPT_METHOD_CHANGEABLE,
     WITHDRAWABLE,
     Application,
@@ -559,9 +560,13 @@ def _render_documents_page(request, application, *, document_form=None, photo_fo
 
 def _editable_for_documents(request: HttpRequest, application_id: int) -> Application:
     application = _own(request, application_id)
+    _check_editable_for_documents(application)
+    return application
+
+
+def _check_editable_for_documents(application: Application) -> None:
     if application.state not in (S.DRAFT, *AMENDABLE) and not application.reattachment_open:
         raise Http404
-    return application
 
 
 @filer_required
@@ -608,10 +613,22 @@ def document_remove(request: HttpRequest, application_id: int, document_id: int)
     return redirect(_back_to_documents(application))
 
 
+def photo_replacement_open(application: Application) -> bool:
+    """002 Q5-7: the office let the filer replace a wrong person's photo (once)."""
+    return (
+        application.photo_replacement_open
+        and application.state in PENDING
+        and photo_needed(application)
+    )
+
+
 @filer_required
 @require_POST
 def photo_upload(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _editable_for_documents(request, application_id)
+    application = _own(request, application_id)
+    replacing = application.state != S.DRAFT and photo_replacement_open(application)
+    if not replacing:
+        _check_editable_for_documents(application)
     form = forms.PhotoForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -625,7 +642,11 @@ def photo_upload(request: HttpRequest, application_id: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("The photo was attached. Check it below."))
+            if replacing:
+                return redirect("applications:detail", application_id=application.pk)
             return redirect(_back_to_documents(application))
+    if replacing:
+        return _render_detail(request, application, photo_form=form, status=400)
     return _render_documents_page(request, application, photo_form=form)
 
 
@@ -902,6 +923,10 @@ def actions_for(application: Application, user) -> dict:
         and application.state in RECEIPT_METHOD_CHANGEABLE
         and application.procedure_id != MainProcedure.COE,
         "receipt": bool(application.provisional_number),
+        # 002 Q5-7: the office opened the replacement of a wrong person's photo.
+        "photo_replace": own
+        and application.state != S.DRAFT
+        and photo_replacement_open(application),
         # A-14 and A-13: the e-COE and the fee payment slip (pages of coe_urls).
         "coe": coe.is_electronic_coe(application) and not application.coe_revoked_at,
         "fee_slip": payment_slip.slip_available(application),
@@ -911,12 +936,17 @@ def actions_for(application: Application, user) -> dict:
 @require_GET
 @filer_required
 def detail(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = _application(request, application_id)
+    return _render_detail(request, _application(request, application_id))
+
+
+def _render_detail(request, application, *, photo_form=None, status=200) -> HttpResponse:
     removed = list(application.documents.filter(version_removed__isnull=False).order_by("id"))
+    actions = actions_for(application, request.user)
     return render(
         request,
         "applications/detail.html",
         {
+            "photo_form": (photo_form or forms.PhotoForm()) if actions["photo_replace"] else None,
             "application": application,
             "procedure": local_name(application.procedure),
             "sections": content_sections(application, request.user),
@@ -924,9 +954,10 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
             "removed_documents": removed,
             "versions": list(selectors.versions(application)),
             "timeline": timeline(application),
-            "actions": actions_for(application, request.user),
+            "actions": actions,
             "photo_needed": photo_needed(application),
         },
+        status=status,
     )
 
 
@@ -1067,13 +1098,14 @@ def withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
     if application.state not in WITHDRAWABLE or application.withdrawal_requested_at:
         messages.error(request, _("A withdrawal cannot be requested for this application now."))
         return redirect("applications:detail", application_id=application.pk)
-    form = forms.WithdrawalForm(request.POST or None)
+    form = forms.WithdrawalForm(request.POST or None, application=application)
     if request.method == "POST" and form.is_valid():
         try:
             services.withdrawal_request(
                 user=request.user,
                 application=application,
                 reason=form.cleaned_data["reason"],
+                add_on=form.cleaned_data.get("add_on", ""),  # 002 Q4-33
                 request=request,
             )
         except ValidationError as exc:

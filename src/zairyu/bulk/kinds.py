@@ -193,6 +193,9 @@ class RowKind(abc.ABC):
     service: str = ""  # "N", "O" or "A": groups kinds on the pages
     # Rows per transaction; 0 = every row of the file in one (e.g. a roster is one filing).
     batch_size: int | None = None
+    # True: ``submit`` also gets the rows ``validate`` found errors in, and may record an object
+    # for them (service A: an application in エラー(一括登録), BK-5).
+    keeps_error_rows: bool = False
 
     @property
     @abc.abstractmethod

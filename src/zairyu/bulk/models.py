@@ -98,6 +98,12 @@ class Job(models.Model):
                 condition=Q(state__in=["received", "processing"]),
                 name="bulk_job_open_idx",
             ),
+            # The daily purge (ZAIRYU_BULK_RETENTION_DAYS): finished jobs by end time.
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(state__in=["done", "reception_error"]),
+                name="bulk_job_finished_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

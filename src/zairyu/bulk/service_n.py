@@ -23,11 +23,13 @@ from zairyu.accounts.forms_resident import CardFaceForm
 from zairyu.cards.models import ResidenceCard
 from zairyu.cards.selectors import card_match_many
 from zairyu.core import clock
+from zairyu.core.work import enqueue_on_commit
 from zairyu.filings import forms as filing_forms
 from zairyu.filings import rules as filing_rules
 from zairyu.filings import services as filing_services
 from zairyu.filings.labels import local_name
-from zairyu.filings.selectors import organization_of
+from zairyu.filings.models import FilingState
+from zairyu.filings.selectors import organization_of, registered_resident_accounts_many
 from zairyu.reference.models import NotificationEvent
 
 from .kinds import (
@@ -47,12 +49,19 @@ CARD_COLUMNS = ("number", "roman_name", "nationality", "birth_date", "sex")
 
 @dataclasses.dataclass(frozen=True)
 class MatchedFace(filing_services.CardFace):
-    """A card face whose registry match was made for the whole batch at once."""
+    """A card face whose registry match (and, for a proxy filing, the resident's registered
+    accounts) was looked up for the whole batch at once."""
 
     card: ResidenceCard | None = None
+    accounts: tuple | None = None
 
     def match(self) -> ResidenceCard | None:
         return self.card
+
+    def resident_accounts(self, card: ResidenceCard) -> list:
+        if self.accounts is None or card != self.card:
+            return super().resident_accounts(card)
+        return list(self.accounts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,12 +164,22 @@ class _ServiceNKind(RowKind):
         cards = card_match_many(
             [_face_kwargs(p.data["form"].card_face(), prefecture=True) for p in valid]
         )
+        accounts = self.resident_accounts([card for card in cards if card is not None])
         for item, card in zip(valid, cards, strict=True):
             face = item.data["form"].card_face()
-            item.data["face"] = MatchedFace(**dataclasses.asdict(face), card=card)
+            found = accounts.get(card.person_id) if card is not None and accounts else None
+            item.data["face"] = MatchedFace(
+                **dataclasses.asdict(face),
+                card=card,
+                accounts=tuple(found) if found is not None else None,
+            )
             item.data["items"] = item.data["form"].items()
             item.data["columns"] = names
         return prepared
+
+    def resident_accounts(self, cards: list[ResidenceCard]) -> dict | None:
+        """{person id: registered accounts} for the batch, when the service asks (NF-4)."""
+        return None
 
     def call_service(self, job, item: Prepared):
         raise NotImplementedError
@@ -177,6 +196,7 @@ class _ServiceNKind(RowKind):
             outcomes.append(
                 Outcome(row_number=item.row.row_number, obj=filing, number=filing.number)
             )
+        register_on_commit([o.obj for o in outcomes if o.obj is not None])
         return outcomes
 
 
@@ -231,6 +251,7 @@ class OrganizationKind(_ServiceNKind):
             token=item.row.token,
             face=item.data["face"],
             not_bound_to_report=bool(job.options.get("not_bound_to_report")),
+            bulk_job=job.pk,
         )
 
 
@@ -283,7 +304,11 @@ class ProxyKind(_ServiceNKind):
             items=item.data["items"],
             requested_by_resident=bool(job.options.get("requested_by_resident")),
             token=item.row.token,
+            bulk_job=job.pk,
         )
+
+    def resident_accounts(self, cards: list[ResidenceCard]) -> dict:
+        return registered_resident_accounts_many({card.person_id for card in cards})
 
 
 class RosterKind(_ServiceNKind):
@@ -383,6 +408,7 @@ class RosterKind(_ServiceNKind):
                     token=roster_token(job),
                     roster=[pending[n].data["line"] for n in sorted(pending)],
                     as_of=as_of,
+                    bulk_job=job.pk,
                 )
             except ValidationError as exc:
                 lines = _unmatched_lines(exc)
@@ -399,8 +425,19 @@ class RosterKind(_ServiceNKind):
                 continue
             for number in pending:
                 outcomes[number] = Outcome(row_number=number, obj=filing, number=filing.number)
+            register_on_commit([filing])
             break
         return [outcomes[item.row.row_number] for item in prepared]
+
+
+def register_on_commit(filings) -> None:
+    """Queue the registration of a batch's new filings as ONE task once the batch commits
+    (the filings services leave it to the job: ``bulk_job=``)."""
+    ids = sorted({f.pk for f in filings if f.state == FilingState.REGISTERING})
+    if ids:
+        from .tasks import bulk_register_filings_task
+
+        enqueue_on_commit(bulk_register_filings_task, ids)
 
 
 _ROSTER_TOKENS = uuid.UUID("6f1c2a5e-0b7d-4c1e-9a43-2f5d8e7b9c10")

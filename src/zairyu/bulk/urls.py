@@ -11,6 +11,7 @@ urlpatterns = [
     path("kinds/<slug:kind>/template.<str:fmt>", views.template_download, name="template"),
     path("kinds/<slug:kind>/upload/", views.upload, name="upload"),
     path("jobs/<int:job_id>/", views.job, name="job"),
+    path("jobs/<int:job_id>/rows/<int:row_id>/delete/", views.delete_row, name="delete_row"),
     path("jobs/<int:job_id>/status.json", views.job_status, name="job_status"),
     path("jobs/<int:job_id>/errors.<str:fmt>", views.error_file, name="error_file"),
 ]

@@ -132,7 +132,19 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
                 }
                 for e in row.errors
             ]
-            rows.append({"number": row.row_number, "errors": cells})
+            rows.append(
+                {
+                    "number": row.row_number,
+                    "errors": cells,
+                    "id": row.pk,
+                    # BK-5: a row's application in エラー(一括登録) can be opened and deleted.
+                    "application_id": (
+                        row.object_id
+                        if row.object_type == "applications.application" and row.object_id
+                        else ""
+                    ),
+                }
+            )
     return render(
         request,
         "bulk/job.html",
@@ -143,6 +155,20 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
             "status": _status(found),
         },
     )
+
+
+@require_http_methods(["POST"])
+@login_required
+def delete_row(request: HttpRequest, job_id: int, row_id: int) -> HttpResponse:
+    """BK-5 (002 Q4-25): delete a row's application in エラー(一括登録)."""
+    found = selectors.job_for(request.user, job_id)
+    if not found.rows.filter(pk=row_id).exists():
+        raise Http404
+    try:
+        services.bulk_error_delete(user=request.user, row_id=row_id, request=request)
+    except ValidationError:
+        raise Http404 from None
+    return redirect("bulk:job", job_id=found.pk)
 
 
 @require_GET

@@ -86,6 +86,11 @@ class CardFace:
             prefecture=self.prefecture,
         )
 
+    def resident_accounts(self, card: ResidenceCard) -> list[User]:
+        """The matched resident's registered accounts (NF-4); bulk filing answers for a whole
+        batch at once (``registered_resident_accounts_many``)."""
+        return registered_resident_accounts(card.person_id)
+
 
 @dataclass(frozen=True)
 class RosterLine:
@@ -262,12 +267,21 @@ _MAILS = {
 }
 
 
+# A filing made by a bulk job (content["bulk_job"]) does not mail its filer at reception nor
+# at a registration that went as expected: the job mails one summary (BK-6). An error, a
+# withdrawal and every mail to the resident of a proxy filing (NF-4) are still sent.
+_QUIET_FOR_BULK_FILER = frozenset(
+    {FilingState.REGISTERING, FilingState.REGISTERED, FilingState.SUPERSEDED}
+)
+
+
 def _queue_mails(filing: Filing, *, to: str, reason: str, retry: bool) -> None:
     if retry:
         return  # the end of the new registration is mailed; the retry itself is the bureau's
     template = _MAILS[to]
+    bulk = bool(filing.content.get("bulk_job")) and to in _QUIET_FOR_BULK_FILER
     for user, role in _recipients(filing):
-        if not user.email:
+        if not user.email or (bulk and role == "filer"):
             continue
         with translation.override(user.language or "ja"):
             context = {
@@ -329,7 +343,9 @@ def _record(
     )
     retry = from_state == FilingState.ERROR and to == FilingState.REGISTERING
     _queue_mails(filing, to=to, reason=reason, retry=retry)
-    if to == FilingState.REGISTERING:
+    if to == FilingState.REGISTERING and not (from_state == NEW and filing.content.get("bulk_job")):
+        # A bulk job queues one registration task per batch (zairyu.bulk.tasks); the sweeper
+        # hands out any filing still waiting either way.
         from .tasks import filing_register_task
 
         enqueue_on_commit(filing_register_task, filing.pk)
@@ -410,12 +426,8 @@ def _create(
     card: ResidenceCard | None = None,
     request: HttpRequest | None = None,
 ) -> Filing:
-    """Create the filing in 登録中 with its reception mail, or return the one ``token`` made."""
-    existing = Filing.objects.filter(token=token).first()
-    if existing is not None:
-        if existing.filer_id != filer.pk:
-            raise _refusal("token_used", _("This form was already used. Start again."))
-        return existing  # a re-sent form or the back button: the same filing (NF "no second")
+    """Create the filing in 登録中 with its reception mail (the caller found no filing made
+    with ``token``: ``_previous``)."""
     if FilingState.REGISTERING not in TRANSITIONS[NEW]:
         raise FilingStateError("a new filing cannot start registering")
     now = clock.now()
@@ -467,6 +479,22 @@ def _create(
     return filing
 
 
+def _previous(token: uuid.UUID, user: User) -> Filing | None:
+    """The filing ``token`` already made — a re-sent form or the back button gives the same
+    filing (NF "no second") — or None; a token another account used is refused."""
+    # The token is unique: no ORDER BY needed (the model's default order costs more to build).
+    existing = next(iter(Filing.objects.filter(token=token).order_by()[:1]), None)
+    if existing is not None and existing.filer_id != user.pk:
+        raise _refusal("token_used", _("This form was already used. Start again."))
+    return existing
+
+
+def _bulk_content(content: dict, bulk_job: int | None) -> dict:
+    if bulk_job:
+        content["bulk_job"] = bulk_job
+    return content
+
+
 def _event_date(event: NotificationEvent, stored: dict[str, str]) -> dt.date:
     code = rules.date_item(event)
     return dt.date.fromisoformat(stored[code])
@@ -485,7 +513,7 @@ def filing_submit_resident(
     The common items come from the registry (the resident's current card), so nothing the
     resident types can disagree with it; the items of the event come from the form.
     """
-    existing = Filing.objects.filter(token=token, filer=user).first()
+    existing = _previous(token, user)
     if existing is not None:
         return existing
     card = resident_card(user)
@@ -560,10 +588,15 @@ def filing_submit_proxy(
     requested_by_resident: bool,
     token: uuid.UUID,
     request: HttpRequest | None = None,
+    bulk_job: int | None = None,
 ) -> Filing:
     """NF-4 (001 Q20): an organization files, on a registered resident's request, that
-    resident's notification of the change of the organization's name or address."""
-    existing = Filing.objects.filter(token=token, filer=user).first()
+    resident's notification of the change of the organization's name or address.
+
+    ``bulk_job``: the bulk job (``zairyu.bulk``) the filing comes from: its filer gets the
+    job's one summary mail instead of a mail per filing, and the job queues the registration.
+    """
+    existing = _previous(token, user)
     if existing is not None:
         return existing
     organization = _organization(user)
@@ -587,7 +620,7 @@ def filing_submit_proxy(
     card = face.match()
     if card is None:
         raise _card_mismatch()
-    accounts = registered_resident_accounts(card.person_id)
+    accounts = face.resident_accounts(card)
     if not accounts:
         raise _refusal(
             "resident_not_registered",
@@ -606,12 +639,15 @@ def filing_submit_proxy(
         filed_as=FiledAs.PROXY,
         event=event,
         event_date=_event_date(event, stored),
-        content={
-            "resident": _face_snapshot(face, card),
-            "items": stored,
-            "organization": _organization_snapshot(organization),
-            "requested_by_resident": True,
-        },
+        content=_bulk_content(
+            {
+                "resident": _face_snapshot(face, card),
+                "items": stored,
+                "organization": _organization_snapshot(organization),
+                "requested_by_resident": True,
+            },
+            bulk_job,
+        ),
         subject=card.number,
         bureau_id=bureau_for_prefecture(face.prefecture).pk,
         organization=organization,
@@ -632,11 +668,12 @@ def filing_submit_organization(
     as_of: dt.date | None = None,
     not_bound_to_report: bool = False,
     request: HttpRequest | None = None,
+    bulk_job: int | None = None,
 ) -> Filing:
     """NF-3 (001 Q16-Q18): an organization's Art. 19-17 notification — acceptance started or
     ended for one resident (``face``), or a school's roster as of 1 May / 1 November
-    (``roster`` and ``as_of``)."""
-    existing = Filing.objects.filter(token=token, filer=user).first()
+    (``roster`` and ``as_of``). ``bulk_job`` as for ``filing_submit_proxy``."""
+    existing = _previous(token, user)
     if existing is not None:
         return existing
     organization = _organization(user)
@@ -673,6 +710,7 @@ def filing_submit_organization(
             as_of=as_of,
             token=token,
             request=request,
+            bulk_job=bulk_job,
         )
     if face is None:
         raise ValueError("an Art. 19-17 notification for one resident needs the card face")
@@ -688,11 +726,14 @@ def filing_submit_organization(
         filed_as=FiledAs.ORGANIZATION,
         event=event,
         event_date=_event_date(event, stored),
-        content={
-            "resident": _face_snapshot(face, card),
-            "items": stored,
-            "organization": _organization_snapshot(organization),
-        },
+        content=_bulk_content(
+            {
+                "resident": _face_snapshot(face, card),
+                "items": stored,
+                "organization": _organization_snapshot(organization),
+            },
+            bulk_job,
+        ),
         subject=card.number,
         bureau_id=organization.bureau_id,
         organization=organization,
@@ -710,6 +751,7 @@ def _submit_roster(
     as_of: dt.date | None,
     token: uuid.UUID,
     request: HttpRequest | None,
+    bulk_job: int | None = None,
 ) -> Filing:
     today = clock.today()
     allowed = rules.as_of_dates(event, today=today)
@@ -747,11 +789,14 @@ def _submit_roster(
         filed_as=FiledAs.ORGANIZATION,
         event=event,
         event_date=as_of,
-        content={
-            "items": {"as_of": as_of.isoformat()},
-            "roster": [line.as_content() for line in roster],
-            "organization": _organization_snapshot(organization),
-        },
+        content=_bulk_content(
+            {
+                "items": {"as_of": as_of.isoformat()},
+                "roster": [line.as_content() for line in roster],
+                "organization": _organization_snapshot(organization),
+            },
+            bulk_job,
+        ),
         subject=f"organization:{organization.pk}",
         bureau_id=organization.bureau_id,
         organization=organization,
