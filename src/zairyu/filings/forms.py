@@ -29,7 +29,7 @@ from zairyu.core.validators import (
     refuse_my_number,
 )
 from zairyu.reference.models import NotificationEvent
-from zairyu.reference.selectors import prefectures
+from zairyu.reference.selectors import prefecture_field_choices
 
 from . import rules
 from .labels import local_name
@@ -217,7 +217,7 @@ class ResidentFilingForm(ItemsMixin, forms.Form):
 
 
 def _prefecture_choices():
-    return [("", _("Choose")), *((p.code, p.name_ja) for p in prefectures())]
+    return prefecture_field_choices(blank=_("Choose"))
 
 
 class ResidentFaceForm(CardFaceForm):

@@ -149,6 +149,16 @@ def prefectures() -> list[Prefecture]:
     return cache.cached("prefectures", lambda: list(Prefecture.objects.all()))
 
 
+def prefecture_field_choices(*, blank: str) -> FieldChoices:
+    """The 47 prefectures (Japanese names, JIS order) after a blank entry labelled ``blank``,
+    ready for a form field and cached (a bulk file builds a form per row)."""
+    label = str(blank)
+    return cache.cached(
+        ("pref_field", label),
+        lambda: FieldChoices([("", label), *((p.code, p.name_ja) for p in prefectures())]),
+    )
+
+
 def normalize_prefecture_code(value: str) -> str:
     """Return a two-digit prefecture code ("13", "1" → "01"); raise ValidationError if malformed."""
     text = unicodedata.normalize("NFKC", value or "").strip()
