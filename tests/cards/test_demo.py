@@ -105,3 +105,17 @@ def test_ref5_setup_demo_loads_and_prints(settings):
     again = io.StringIO()
     call_command("setup_demo", stdout=again)
     assert "nothing changed" in again.getvalue()
+
+
+def test_a4_demo_wang_is_inside_the_extension_window_on_any_day():
+    """setup_demo suggests an extension for WANG XIAOMING (ZR10000001AA): it must be accepted."""
+    from zairyu.applications.rules import extension_opens_on, refuse_extension_window
+
+    for day in (dt.date(2026, 11, 22), dt.date(2027, 2, 28), dt.date(2028, 5, 31)):
+        at = dt.datetime.combine(day, dt.time(10), tzinfo=clock.TOKYO)
+        with clock.frozen(at):
+            load_demo_population()
+            wang = card("ZR10000001AA")
+            assert wang.stay_until > day
+            assert extension_opens_on(wang) <= day
+            assert refuse_extension_window("extension", card=wang, today=day) is None

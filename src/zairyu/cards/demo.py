@@ -64,15 +64,23 @@ def _card(
     }
 
 
+# Days left in the stay of the first demo card (WANG XIAOMING): fewer than three months.
+WANG_STAY_DAYS_LEFT = 80
+
 DEMO_CARDS: list[DemoCard] = [
     DemoCard(
         "ZR10000001AA",
         "DEMO-P001",
-        "engineer in Tokyo: a card that registers for the e-Notification System",
+        (
+            "engineer in Tokyo: a card that registers for the e-Notification System; the stay "
+            "ends in 80 days, so an extension can be applied for (A-4)"
+        ),
         lambda t: _card(
             t,
-            issued_days_ago=200,
-            stay_days_left=1500,
+            # Inside the extension window (from three months before the end, A-4) on any day,
+            # as setup_demo suggests an extension for him.
+            issued_days_ago=5 * 365 - WANG_STAY_DAYS_LEFT,
+            stay_days_left=WANG_STAY_DAYS_LEFT,
             period="P5Y",
             roman_name="WANG XIAOMING",
             kanji_name="王 小明",

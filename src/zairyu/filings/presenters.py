@@ -47,6 +47,11 @@ def _common_labels() -> dict[str, str]:
     return {item.code: local_name(item) for item in NotificationItem.objects.filter(common=True)}
 
 
+def common_label(code: str) -> str:
+    """The name of one common item (``address`` → 住居地 / Address) in the active language."""
+    return _common_labels().get(code, code)
+
+
 def resident_rows(snapshot: dict | None) -> list[tuple[str, str]]:
     """The common items (REFERENCE.md §2) of the resident a filing is about, labelled with the
     items' names from the reference data, then the status of residence."""

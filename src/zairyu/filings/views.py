@@ -508,7 +508,9 @@ def _confirm_context(request, kind, event, form, token) -> dict:
                 dict(form.fields["nationality"].choices).get(face.nationality, face.nationality),
             ),
             (
-                _("Address"),
+                # The resident's 住居地: the common item's own name, as on the filing's page
+                # (the msgid "Address" reads 所在地, an organization's address, in Japanese).
+                presenters.common_label("address"),
                 dict(form.fields["prefecture"].choices).get(face.prefecture, "") + face.address,
             ),
         ]
