@@ -100,18 +100,37 @@ def test_a14_verification_page_says_revoked_after_revocation(client, ecoe):
     assert twice.value.error_dict["__all__"][0].code == "already_revoked"
 
 
-def test_a14_wrong_or_malformed_code_shows_nothing(client, ecoe):
+def test_a14_wrong_code_shows_nothing(client, ecoe):
     code = ecoe.coe_verification_code
     wrong = ("A" if code[0] != "A" else "B") + code[1:]
-    answers = [client.post(VERIFY, {"code": value}) for value in (wrong, "hello", "AAAA" * 4)]
+    answers = [client.post(VERIFY, {"code": value}) for value in (wrong, "AAAA" * 4)]
     for response in answers:
         assert response.status_code == 200
         text = response.content.decode()
         assert "No Certificate of Eligibility with this code." in text
         assert "YAMADA" not in text and "Genuine" not in text and "Revoked" not in text
+        assert "as printed on the certificate" not in text
     empty = client.post(VERIFY, {"code": ""})
     assert empty.status_code == 400 and "Verification code is empty" in empty.content.decode()
     assert client.get(VERIFY).status_code == 200
+
+
+def test_a14_malformed_code_gets_a_field_error_not_no_such_certificate(client, ecoe):
+    too_short, outside_alphabet = "hello", ecoe.coe_verification_code[:15] + "9"
+    for value in (too_short, outside_alphabet, "ABCD-EFGH-JKLM-NPQRS", "ABCD EFGH JKLM NP@R"):
+        response = client.post(VERIFY, {"code": value})
+        assert response.status_code == 400, value
+        text = response.content.decode()
+        message = "A verification code has 16 letters and digits, as printed on the certificate"
+        assert f'<p class="field__error" id="id_code_error">{message}' in text
+        assert "No Certificate of Eligibility with this code." not in text
+        assert "YAMADA" not in text and "Genuine" not in text
+    with pytest.raises(ValidationError) as malformed:
+        coe.clean_code("ABCD-EFGH")
+    assert malformed.value.code == "malformed_code"
+    # Spaces, hyphens and lower case are still forgiven.
+    assert coe.clean_code(coe.format_code(ecoe.coe_verification_code).lower().replace("-", " "))
+    assert not AuditEvent.objects.filter(action="applications.coe.verified").exists()
 
 
 def test_a14_not_completed_or_other_procedures_are_not_verifiable(client):

@@ -164,6 +164,58 @@ def test_bo5_a13_change_of_status_at_the_counter_completes_at_approval(tokyo):
     assert timeline(application) == ["draft", "submitted", "examining", "completed"]
 
 
+@pytest.mark.parametrize(
+    ("language", "period", "expected", "foreign"),
+    [
+        ("ja", "P3Y", "許可された在留期間：3年（", "years"),
+        ("ja", "P1Y6M", "許可された在留期間：1年6月（", "month"),
+        ("en", "P3Y", "Period of stay granted: 3 years (until", "年"),
+        ("en", "P6M", "Period of stay granted: 6 months (until", "月"),
+        # A language without its own mail template gets the English mail, in English only.
+        ("ko", "P3Y", "Period of stay granted: 3 years (until", "년"),
+    ],
+)
+def test_ml1_a13_period_granted_in_the_mails_language_only(
+    tokyo, language, period, expected, foreign
+):
+    application = make_submitted(procedure="extension", receipt_method="post")
+    application.filer.language = language
+    application.filer.save(update_fields=["language"])
+    officer.examination_open(officer=tokyo, application=application)
+    officer.application_approve(
+        officer=tokyo,
+        application=application,
+        period_granted=period,
+        stay_until_granted=clock.today() + dt.timedelta(days=365),
+    )
+    for mail in mails(application, "officer_approved_post"):
+        assert expected in mail.body
+        assert foreign not in mail.body
+
+
+def test_ml1_period_text_formats_an_iso_period_in_one_language():
+    from django.utils import translation
+
+    from zairyu.cards.normalise import period_text
+
+    assert [period_text(p, "ja") for p in ("P3Y", "P6M", "P1Y6M", "P90D")] == [
+        "3年",
+        "6月",
+        "1年6月",
+        "90日",
+    ]
+    assert [period_text(p, "en") for p in ("P3Y", "P1Y", "P6M", "P1Y6M", "P1M")] == [
+        "3 years",
+        "1 year",
+        "6 months",
+        "1 year 6 months",
+        "1 month",
+    ]
+    assert period_text("", "ja") == "" and period_text("3 years", "en") == "3 years"
+    with translation.override("ja"):
+        assert period_text("P5Y") == "5年"
+
+
 def test_bo5_a13_work_certificate_by_post_issues_no_card(tokyo):
     application = make_submitted(procedure="work_certificate", receipt_method="post")
     cards_before = ResidenceCard.objects.count()

@@ -172,6 +172,36 @@ def test_bo5_withdrawal_and_receipt_method_change_on_request(client, tokyo):
     assert "Record the withdrawal" not in page and "電話で申出" in page
 
 
+def _offered_options(page: str) -> list[str]:
+    import re
+
+    select = re.search(r'<select name="receipt_method-method".*?</select>', page, re.S)
+    assert select, "the receipt-method form is on the page"
+    return re.findall(r'<option value="([^"]*)"', select.group(0))
+
+
+def test_a8_bo5_receipt_method_dropdown_offers_only_what_the_office_may_set(client, tokyo):
+    from zairyu.applications import rules
+
+    extension = make_submitted(receipt_method="post")
+    offered = rules.office_receipt_methods(
+        extension.procedure_id, **rules.application_receipt_facts(extension)
+    )
+    options = _offered_options(client.get(url("detail", extension.pk)).content.decode())
+    assert options == [str(m) for m in offered] and "email" not in options
+    # A stale page posting e-mail is refused on the page and nothing changes.
+    refused = client.post(
+        url("act", extension.pk, "receipt_method"), {"receipt_method-method": "email"}
+    )
+    assert refused.status_code == 400
+    assert "email" not in _offered_options(refused.content.decode())
+    assert Application.objects.get(pk=extension.pk).receipt_method == "post"
+    # A COE is offered e-mail and post, and the counter the office arranges (002 Q7-1).
+    certificate = make_submitted(procedure="coe", receipt_method="email")
+    options = _offered_options(client.get(url("detail", certificate.pk)).content.decode())
+    assert options == ["email", "post", "counter"]
+
+
 def test_bo1_search_keeps_criteria_out_of_the_url(client, tokyo):
     application = make_submitted()
     other = osaka_application()

@@ -121,6 +121,15 @@ def test_bk3_rows_with_errors_are_left_out_and_reported_by_cell(ssw):
     assert "AB12" in text and "SW00000001KK" not in text
 
 
+def test_bk4_a_workers_choice_error_lists_the_allowed_values(ssw):
+    rows = [worker(1), worker(2, sex="X")]
+    job = upload_and_process(ssw, CHANGE, csv_file(CHANGE, ssw, rows), **change_items())
+    assert (job.accepted_rows, job.error_rows) == (1, 1)
+    (message,) = job.rows.get(row_number=3).errors_for("sex")
+    assert message.startswith("Worker 2: Sex: choose one from the list.")
+    assert message.endswith(" Allowed values: M or F.")
+
+
 def test_bk3_the_same_worker_twice_marks_both_rows(ssw):
     rows = [worker(1), worker(2), worker(1, roman_name="NGUYEN VAN BINH")]
     job = upload_and_process(ssw, CHANGE, csv_file(CHANGE, ssw, rows), **change_items())

@@ -209,6 +209,30 @@ def test_bk3_roster_rows_not_students_are_errors_the_rest_one_filing():
     assert any("student" in e["message"] for e in errors[6])
 
 
+def test_bk4_a_choice_error_lists_the_allowed_values_after_the_forms_message():
+    user, _ = university()
+    cards = students(2)
+    rows = [card_row(c) for c in cards]
+    rows[1]["sex"] = "X"
+    job = upload_and_process(user, ROSTER, csv_file(ROSTER, user, rows), as_of=as_of())
+    (message,) = job.rows.get(state=RowState.ERROR).errors_for("sex")
+    assert message.startswith("Select a valid choice. X is not one of the available choices.")
+    assert message.endswith(" Allowed values: M or F.")
+
+
+def test_bk4_allowed_values_only_for_short_lists():
+    from zairyu.bulk.kinds import CellError, allowed_values, with_allowed_values
+
+    assert allowed_values([("M", "Male"), ("F", "Female")]) == "Allowed values: M or F."
+    assert allowed_values([("a", "A")]) == "Allowed values: a."
+    ten = [(str(n), f"label {n}") for n in range(10)]
+    assert allowed_values(ten) == "Allowed values: 0, 1, 2, 3, 4, 5, 6, 7, 8 or 9."
+    assert allowed_values([*ten, ("10", "label 10")]) == ""
+    assert allowed_values([]) == ""
+    other = CellError("sex", "Sex is empty. Fill it in.", "required")
+    assert with_allowed_values(other, [("M", "Male")]).message == "Sex is empty. Fill it in."
+
+
 def test_bk3_school_end_reason_choice_as_code_or_list_entry():
     user, _ = university()
     cards = students(3)

@@ -903,6 +903,44 @@ def test_fmt7_event_date_in_the_future_refused():
     assert text_of(error).startswith("Date of the event (April 2, 2026) is in the future.")
 
 
+def test_fmt7_birth_date_in_the_future_says_a_birth_date_cannot_be_in_the_future():
+    with clock.frozen(AT):
+        error = one(DateNotInFuture(field="Date of birth", birth=True), dt.date(2026, 4, 2))
+        DateNotInFuture(field="Date of birth", birth=True)(dt.date(2026, 4, 1))
+    assert error.code == "date_in_future"
+    text = text_of(error)
+    assert text.startswith("Date of birth (April 2, 2026) is in the future.")
+    assert "A date of birth cannot be in the future" in text
+    assert "on which it happened" not in text
+    assert DateNotInFuture(birth=True) != DateNotInFuture()
+
+
+def test_fmt7_birth_date_fields_use_the_birth_message():
+    from zairyu.accounts.forms_resident import CardFaceForm
+    from zairyu.accounts.forms_service_a import HolderRegistrationForm
+    from zairyu.applications.forms import Personal1Form
+    from zairyu.applications.services import _clean_value
+    from zairyu.filings.service_o import kinds
+
+    for form in (CardFaceForm, HolderRegistrationForm, Personal1Form):
+        field = form.base_fields["birth_date"]
+        with clock.frozen(AT), pytest.raises(ValidationError) as exc:
+            field.run_validators(dt.date(2027, 1, 1))
+        assert "A date of birth cannot be in the future" in text_of(exc.value.error_list[0]), form
+    birth = next(i for i in kinds.PERSON_ITEMS if i.code == "birth_date")
+    event = kinds._date("event_date", "Date of the change")
+    with clock.frozen(AT):
+        with pytest.raises(ValidationError) as born:
+            kinds.clean_value(birth, "2027-01-01")
+        with pytest.raises(ValidationError) as happened:
+            kinds.clean_value(event, "2027-01-01")
+    assert "A date of birth cannot be in the future" in text_of(born.value.error_list[0])
+    assert "on which it happened" in text_of(happened.value.error_list[0])
+    with clock.frozen(AT), pytest.raises(ValidationError) as step:
+        _clean_value("personal1", "birth_date", "2027-01-01")
+    assert "A date of birth cannot be in the future" in text_of(step.value.error_list[0])
+
+
 def test_fmt7_today_is_the_date_in_japan():
     # 2026-04-01 16:30 UTC is already 2 April in Tokyo.
     with clock.frozen(dt.datetime(2026, 4, 1, 16, 30, tzinfo=dt.UTC)):

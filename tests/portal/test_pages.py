@@ -198,3 +198,21 @@ def test_sec2_cookies_are_httponly_and_samesite(client):
 def test_sec7_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json()["database"] == "ok"
+
+
+def test_ux1_every_page_links_a_favicon_and_favicon_ico_redirects_to_it(client):
+    from django.contrib.staticfiles import finders
+    from django.templatetags.static import static
+
+    html = client.get("/").content.decode()
+    assert f'<link rel="icon" href="{static("portal/favicon.ico")}"' in html
+    assert f'<link rel="icon" href="{static("portal/favicon.svg")}" type="image/svg+xml">' in html
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == static("portal/favicon.ico")
+    assert client.head("/favicon.ico").status_code == 301
+    assert client.post("/favicon.ico").status_code == 405
+    with open(finders.find("portal/favicon.ico"), "rb") as ico:
+        assert ico.read(4) == b"\x00\x00\x01\x00"  # an ICO file
+    with open(finders.find("portal/favicon.svg"), encoding="utf-8") as svg:
+        assert svg.read().startswith("<svg")

@@ -72,7 +72,7 @@ class CardFaceForm(forms.Form):
         label=_("Date of birth"),
         help_text=_("As printed on the card, e.g. 1990-04-01."),
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
-        validators=[DateNotInFuture(field=_("Date of birth"))],
+        validators=[DateNotInFuture(field=_("Date of birth"), birth=True)],
     )
     sex = forms.ChoiceField(
         label=_("Sex"),

@@ -42,7 +42,7 @@ def _birth_date_field() -> TypedDateField:
         label=_("Date of birth"),
         help_text=_("For example 1990-04-01."),
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
-        validators=[DateNotInFuture(field=_("Date of birth"))],
+        validators=[DateNotInFuture(field=_("Date of birth"), birth=True)],
     )
 
 

@@ -72,6 +72,22 @@ def normalise_code(text: str) -> str:
     return value if CODE_RE.match(value) else ""
 
 
+def clean_code(text: str) -> str:
+    """Return the code as stored (``normalise_code``), or raise a ValidationError saying what a
+    code looks like when ``text`` cannot be one (wrong length, characters outside base32 after
+    removing spaces and hyphens): a typing mistake, not a certificate that does not exist."""
+    code = normalise_code(text)
+    if not code:
+        raise ValidationError(
+            _(
+                "A verification code has 16 letters and digits, as printed on the certificate "
+                "(e.g. ABCD-EFGH-JKLM-NPQR). Check the code and type it again."
+            ),
+            code="malformed_code",
+        )
+    return code
+
+
 def format_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
@@ -159,19 +175,12 @@ SEX = {"M": "男 / Male", "F": "女 / Female"}
 
 
 def _period_text(period: str) -> str:
-    from zairyu.cards import normalise
+    """The period on the bilingual PDF: "1年 / 1 year"."""
+    from zairyu.cards.normalise import period_parts, period_text
 
-    parts = normalise.period_parts(period)
-    if parts is None:
+    if period_parts(period) is None:
         return period or "—"
-    years, months, days = parts
-    ja = "".join(f"{n}{unit}" for n, unit in ((years, "年"), (months, "月"), (days, "日")) if n)
-    en = ", ".join(
-        f"{n} {unit}{'s' if n > 1 else ''}"
-        for n, unit in ((years, "year"), (months, "month"), (days, "day"))
-        if n
-    )
-    return f"{ja} / {en}"
+    return f"{period_text(period, 'ja')} / {period_text(period, 'en')}"
 
 
 def render_coe_pdf(application: Application) -> bytes:

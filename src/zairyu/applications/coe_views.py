@@ -46,6 +46,10 @@ class VerifyForm(forms.Form):
         },
     )
 
+    def clean_code(self) -> str:
+        # A malformed code is a field error; a well-formed unknown one is "no such COE".
+        return coe.clean_code(self.cleaned_data["code"])
+
 
 def _limit() -> int:
     return getattr(settings, "ZAIRYU_COE_VERIFICATIONS_PER_IP", 30)

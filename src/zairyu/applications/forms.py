@@ -287,7 +287,7 @@ class Personal1Form(StepForm):
         label=_("Date of birth"),
         help_text=_("e.g. 1990-04-01."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        validators=[DateNotInFuture(field=_("Date of birth"))],
+        validators=[DateNotInFuture(field=_("Date of birth"), birth=True)],
     )
     event_date = CardDateField(
         label=_("Date of birth or of the event giving rise to the acquisition"),

@@ -589,17 +589,15 @@ def _set_step3_method(application: Application, method: str) -> None:
 
 def _decision_mail(application: Application, *, template: str, context: dict) -> None:
     address = delivery_address(application)
-    from .coe import _period_text, format_code, valid_until, verification_url
+    from .coe import format_code, valid_until, verification_url
 
+    # The period granted is rendered by the templates (``|period``) in the mail's language.
     extra = {
         "paper_codes": paper_codes(application),
         "delivery": address,
-        "period_text": "",
         "fee_text": f"{application.fee_amount or 0:,}",
         "papers_office": papers_office(),
     }
-    if application.period_granted:
-        extra["period_text"] = _period_text(application.period_granted)
     if application.coe_verification_code:
         extra |= {
             "code": format_code(application.coe_verification_code),

@@ -595,7 +595,7 @@ def _clean_value(step: str, field: str, value: Any) -> Any:
                 code="date_invalid",
             )
         if field in ("birth_date", "event_date"):
-            DateNotInFuture(field=label)(day)
+            DateNotInFuture(field=label, birth=field == "birth_date")(day)
         return day.isoformat()
     if field not in ("phone", "organization_phone"):  # 12-digit phones pass by chance
         refuse_my_number(text, field=str(label))

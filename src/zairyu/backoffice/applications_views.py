@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.applications import coe, officer, payment_slip
+from zairyu.applications import coe, officer, payment_slip, rules
 from zairyu.applications.models import (
     Application,
     ApplicationDocument,
@@ -192,6 +192,17 @@ class ReceiptMethodForm(OfficerForm):
         label=gettext_lazy("New receipt method"), choices=ReceiptMethod.choices
     )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
+
+    def __init__(self, *args, application: Application | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if application is not None:
+            # Offer only what the office may set (A-8, BO-5), e.g. no e-mail for an extension.
+            offered = rules.office_receipt_methods(
+                application.procedure_id, **rules.application_receipt_facts(application)
+            )
+            self.fields["method"].choices = [
+                (value, label) for value, label in ReceiptMethod.choices if value in offered
+            ]
 
 
 class AddOnWithdrawForm(OfficerForm):
@@ -459,7 +470,9 @@ def _detail(
             forms_[action] = bound[action]
         elif action == "receipt_method":
             forms_[action] = ReceiptMethodForm(
-                initial={"method": application.receipt_method}, prefix=action
+                initial={"method": application.receipt_method},
+                prefix=action,
+                application=application,
             )
         else:
             forms_[action] = FORMS[action](prefix=action)
@@ -504,7 +517,8 @@ def act(request: HttpRequest, application_id: int, action: str) -> HttpResponse:
     if action not in FORMS:
         raise Http404
     # Each action's form has its prefix, so the page's fields have unique ids.
-    form = FORMS[action](request.POST, prefix=action)
+    extra = {"application": application} if action == "receipt_method" else {}
+    form = FORMS[action](request.POST, prefix=action, **extra)
     if form.is_valid():
         try:
             _run(action, request.user, application, form.cleaned_data, request)

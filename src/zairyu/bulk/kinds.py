@@ -26,6 +26,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 
 # --- columns ----------------------------------------------------------------------------------
 
@@ -155,9 +156,46 @@ def form_errors(form: forms.Form, columns: Iterable[str]) -> list[CellError]:
     found: list[CellError] = []
     for name, errors in form.errors.as_data().items():
         column = name if name in names else ""
+        form_field = form.fields.get(name)
+        choices = (
+            tuple(_flat_choices(form_field.choices))
+            if isinstance(form_field, forms.ChoiceField)
+            else ()
+        )
         for error in errors:
-            found.extend(_messages(error, column))
+            found.extend(with_allowed_values(e, choices) for e in _messages(error, column))
     return found
+
+
+# A choice error lists the allowed values when there are this many or fewer ("M or F");
+# longer lists (nationalities, municipalities) are in the template's pull-down list.
+ALLOWED_VALUES_LISTED = 10
+
+
+def allowed_values(choices: Iterable[tuple[str, str]]) -> str:
+    """ "Allowed values: M or F." for a short list of choices (codes as typed in a file), ""
+    for none or more than ``ALLOWED_VALUES_LISTED``."""
+    codes = [code for code, _label in choices]
+    if not codes or len(codes) > ALLOWED_VALUES_LISTED:
+        return ""
+    listed = codes[0]
+    if len(codes) > 1:
+        listed = gettext("%(values)s or %(last)s") % {
+            "values": ", ".join(codes[:-1]),
+            "last": codes[-1],
+        }
+    return gettext("Allowed values: %(values)s.") % {"values": listed}
+
+
+def with_allowed_values(error: CellError, choices: Iterable[tuple[str, str]]) -> CellError:
+    """A choice error (code ``invalid_choice``) with the allowed values after the form's
+    message (BK-4); any other error as it is."""
+    if error.code != "invalid_choice":
+        return error
+    allowed = allowed_values(choices)
+    if allowed and allowed not in error.message:
+        error.message = f"{error.message} {allowed}"
+    return error
 
 
 def _messages(error: ValidationError, column: str) -> list[CellError]:

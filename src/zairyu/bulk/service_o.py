@@ -31,7 +31,16 @@ from zairyu.filings.service_o.forms import ItemsForm, RowForm
 from zairyu.filings.service_o.selectors import organization_of
 from zairyu.reference.models import ServiceOKind
 
-from .kinds import DATE, CellError, Column, Outcome, Prepared, RowKind, register_family
+from .kinds import (
+    DATE,
+    CellError,
+    Column,
+    Outcome,
+    Prepared,
+    RowKind,
+    register_family,
+    with_allowed_values,
+)
 
 SHEET_ERRORS = "workers"  # clean_values' key for errors of the sheet as a whole
 
@@ -199,15 +208,16 @@ def _row_errors(
     ``index`` (key ``workers-<index>-<code>``) to that row's cell; a repeated card number to
     the rows holding it; an error of the filing as a whole (its items, the window, the
     organization) under ``None`` and on every row."""
-    names = {c.name for c in columns}
+    choices = {c.name: c.choices for c in columns}
     by_row: dict[int | None, list[CellError]] = {}
     whole: list[CellError] = []
     for key, found in errors.items():
         index, code = _split(key)
         if index is not None:
-            column = code if code in names else ""
+            column = code if code in choices else ""
             by_row.setdefault(index, []).extend(
-                CellError(column, message, error_code) for message, error_code in _messages(found)
+                with_allowed_values(CellError(column, message, error_code), choices.get(column, ()))
+                for message, error_code in _messages(found)
             )
             continue
         for message, error_code in _messages(found):

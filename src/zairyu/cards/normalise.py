@@ -11,7 +11,9 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from zairyu.core.validators import (
     CorporateNumber,
@@ -128,3 +130,33 @@ def period_parts(value: str) -> tuple[int, int, int] | None:
     if not match:
         return None
     return tuple(int(part or 0) for part in match.groups())  # type: ignore[return-value]
+
+
+# Languages written without spaces between the units ("1年6月", not "1年 6月").
+_UNSPACED_LANGUAGES = ("ja", "zh")
+
+
+def period_text(value: str, language: str | None = None) -> str:
+    """Return a normalised period (``P3Y``, ``P6M``, ``P1Y6M``, ``P90D``) for people, in
+    ``language`` (default: the active one) only: "3年" / "6月" / "1年6月" in Japanese,
+    "3 years" / "1 year 6 months" in English. "" for an empty period (no end); a value that is
+    not a period is returned as is. The ONE formatter of a period for mails, pages and PDFs."""
+    parts = period_parts(value)
+    if parts is None:
+        return value or ""
+    years, months, days = parts
+    with translation.override(language or translation.get_language()):
+        words = [
+            text
+            for count, text in (
+                (years, ngettext("%(years)s year", "%(years)s years", years) % {"years": years}),
+                (
+                    months,
+                    ngettext("%(months)s month", "%(months)s months", months) % {"months": months},
+                ),
+                (days, ngettext("%(days)s day", "%(days)s days", days) % {"days": days}),
+            )
+            if count
+        ]
+        unspaced = (translation.get_language() or "").startswith(_UNSPACED_LANGUAGES)
+    return ("" if unspaced else " ").join(words)

@@ -1225,11 +1225,16 @@ def _resolve(bound: DateBound) -> dt.date | None:
 class DateNotInFuture(_Validator):
     """Refuse a date after today in Japan (FMT-7; 001 Q69: the event must have happened).
 
-    Today comes from ``zairyu.core.clock``.
+    Today comes from ``zairyu.core.clock``. ``birth=True`` for a date of birth: the message
+    says a date of birth cannot be in the future (not "the date on which it happened").
     """
 
     code_prefix = "date"
     default_field = gettext_lazy("Date")
+
+    def __init__(self, *, field: str | None = None, birth: bool = False) -> None:
+        super().__init__(field=field)
+        self.birth = birth
 
     def __call__(self, value: dt.date) -> None:
         if isinstance(value, dt.datetime):
@@ -1238,6 +1243,11 @@ class DateNotInFuture(_Validator):
         if value > today:
             raise ValidationError(
                 _(
+                    "%(field)s (%(date)s) is in the future. A date of birth cannot be in the "
+                    "future (today is %(today)s): check the year, month and day."
+                )
+                if self.birth
+                else _(
                     "%(field)s (%(date)s) is in the future. Enter the date on which it "
                     "happened: today (%(today)s) or earlier."
                 ),

@@ -6,4 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.index, name="index"),
     path("services/<slug:slug>/", views.service, name="service"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

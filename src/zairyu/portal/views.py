@@ -1,8 +1,10 @@
 """Top page and the service entry points."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from .models import Notice
 
@@ -101,3 +103,9 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
     if info is None:
         raise Http404
     return render(request, "portal/service.html", {"service": {"slug": slug, **info}})
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static file."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.ico"))

@@ -5,6 +5,7 @@ the history with its retention notice, access for service-O organizations only."
 import uuid
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tests.filings.factories import make_organization_account, make_resident
@@ -295,3 +296,15 @@ def test_of4_conversions_are_shown_on_the_confirmation(client, ssw):
     )
     page = client.get(response["Location"]).content.decode()
     assert "converted" in page and "NGUYEN VAN AN" in page
+
+
+def test_of4_detail_names_the_worker_sheet_once_as_the_tables_caption(client, ssw):
+    user, _organization = ssw
+    client.force_login(user)
+    filing = file(user, "ssw_acceptance_difficulty")
+    html = client.get(reverse("service_o:detail", args=[filing.pk])).content.decode()
+    assert html.count("The specified skilled worker") == 1
+    assert "<caption>The specified skilled worker</caption>" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    html = client.get(reverse("service_o:detail", args=[filing.pk])).content.decode()
+    assert html.count("対象の特定技能外国人") == 1

@@ -665,7 +665,7 @@ def clean_value(item: Item, value: Any, *, label: str | None = None) -> tuple[An
     if item.type == DATE:
         day = _date_value(value, label)
         if item.not_future:
-            DateNotInFuture(field=label)(day)
+            DateNotInFuture(field=label, birth=item.code == "birth_date")(day)
         return day.isoformat(), None
     if item.type == MONTH:
         return _month_value(value, label), None

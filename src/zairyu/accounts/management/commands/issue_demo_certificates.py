@@ -114,7 +114,7 @@ class Command(BaseCommand):
         self.stdout.write(f"JPKI test CA (trust anchor): {authority.root_path}")
         self.stdout.write(
             "Demo My Number card certificates (upload one at "
-            f"{settings.ZAIRYU_SITE_URL}/accounts/service-a/register/):"
+            f"{settings.ZAIRYU_SITE_URL.rstrip('/')}/accounts/service-a/register/):"
         )
         for card in index:
             self.stdout.write(f"  {cards_dir / card['file']}  {card['label']}")

@@ -6,6 +6,7 @@ here, each of which must also be idempotent.
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -72,6 +73,11 @@ DEMO_STAFF_EMAIL = "yamada@zairyu-tech.example"
 DEMO_STAFF_PASSWORD = "Staff#Demo2026"  # noqa: S105 (printed on purpose)
 
 
+def _site_url() -> str:
+    """The address the printed links start with (``SITE_URL``), without a trailing slash."""
+    return settings.ZAIRYU_SITE_URL.rstrip("/")
+
+
 class Command(BaseCommand):
     help = "Create the demo administrator and sample notices (idempotent) and print the log-ins."
 
@@ -85,6 +91,7 @@ class Command(BaseCommand):
                 created.append("demo filing-agent certificates")
             created += self._organization_account()
             created += self._service_a_staff()
+        site = _site_url()
         if created:
             self.stdout.write("Created: " + ", ".join(created))
         else:
@@ -92,10 +99,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo log-ins\n"
-                "  Administrator (http://127.0.0.1:8000/admin/): "
+                f"  Administrator ({site}/admin/): "
                 f"{DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
-                "  Demo mailbox: http://127.0.0.1:8000/demo/mailbox/\n"
-                f"  Officer (http://127.0.0.1:8000/backoffice/): {DEMO_OFFICER[0]} / "
+                f"  Demo mailbox: {site}/demo/mailbox/\n"
+                f"  Officer ({site}/backoffice/): {DEMO_OFFICER[0]} / "
                 f"{DEMO_OFFICER[1]}\n"
                 f"  Supervisor (notices, audit trail, mail log; same address): "
                 f"{DEMO_SUPERVISOR[0]} / {DEMO_SUPERVISOR[1]}\n"
@@ -103,7 +110,7 @@ class Command(BaseCommand):
                 f"{DEMO_HELPDESK[0]} / {DEMO_HELPDESK[1]}\n"
                 "    (the back office asks for an authenticator app at the first sign-in: scan "
                 "the QR code with any TOTP app)\n"
-                "  Organizations (http://127.0.0.1:8000/accounts/login/):\n"
+                f"  Organizations ({site}/accounts/login/):\n"
                 + "".join(
                     f"    {auth_id} / {password}  ({what})\n"
                     for auth_id, password, _number, _n, _o, what, _mail in (
@@ -125,12 +132,13 @@ class Command(BaseCommand):
 
     def _registration_hint(self) -> None:
         """ID-1: one demo card to try resident registration with (no account is created)."""
+        site = _site_url()
         card = registrable_card([spec.number for spec in DEMO_CARDS])
         if card is None:
             self.stdout.write("Every demo card that could register already has an auth ID.")
             return
         self.stdout.write(
-            "Try resident registration (http://127.0.0.1:8000/accounts/register/) with:\n"
+            f"Try resident registration ({site}/accounts/register/) with:\n"
             f"  card number {card.number}, name {card.roman_name}, nationality/region "
             f"{card.nationality.name_en} / {card.nationality.name_ja}, date of birth "
             f"{card.birth_date:%Y-%m-%d}, sex {card.sex}"
@@ -139,9 +147,10 @@ class Command(BaseCommand):
     def _service_a_hint(self) -> None:
         """ID-3 / ID-4: demo card certificates to upload, filing-agent numbers to type."""
         call_command("issue_demo_certificates", stdout=self.stdout)
+        site = _site_url()
         self.stdout.write(
             "Try lawyer / gyoseishoshi registration "
-            "(http://127.0.0.1:8000/accounts/service-a/register/lawyer/) with:"
+            f"({site}/accounts/service-a/register/lawyer/) with:"
         )
         for line in demo_filing_agent_lines():
             self.stdout.write(line)
@@ -236,11 +245,12 @@ class Command(BaseCommand):
         from zairyu.accounts.models import StaffAccount
 
         account = StaffAccount.objects.filter(user__email=DEMO_STAFF_EMAIL).first()
+        site = _site_url()
         if account is not None:
             self.stdout.write(
                 "Service A staff of 株式会社ざいりゅうテック (files for its employees, e.g. an "
                 "extension for WANG XIAOMING, card ZR10000001AA; "
-                "http://127.0.0.1:8000/accounts/login/): "
+                f"{site}/accounts/login/): "
                 f"{account.user.username} / {DEMO_STAFF_PASSWORD}"
             )
 
