@@ -99,12 +99,24 @@ def _choice_columns(form) -> dict[str, Column]:
     }
 
 
-def _bound(values: dict, names, initial: dict | None = None, choices=None) -> dict:
-    """The form data of a row: choices read from code or list entry, blanks from initial."""
+def _bound(
+    values: dict, names, initial: dict | None = None, choices=None, codes: dict | None = None
+) -> dict:
+    """The form data of a row: choices read from code or list entry, blanks from initial.
+
+    ``codes``: a dict kept for a batch, remembering what ``Column.to_code`` answered for each
+    (column, value) — a file repeats the same few nationalities and prefectures."""
     data = {name: values.get(name, "") for name in names}
+    codes = {} if codes is None else codes
     for name, column in (choices or {}).items():
-        if data.get(name):
-            data[name] = column.to_code(data[name])
+        value = data.get(name)
+        if value and isinstance(value, str):
+            key = (name, value)
+            if key not in codes:
+                codes[key] = column.to_code(value)
+            data[name] = codes[key]
+        elif value:
+            data[name] = column.to_code(value)
     for name, value in (initial or {}).items():
         if name in data and not data[name]:
             data[name] = value
@@ -119,6 +131,7 @@ class _ServiceNKind(RowKind):
         # The row as listed (names, article, organization kind); ``event()`` reads it again
         # with its items for a batch.
         self.listed = event
+        self._columns_event: NotificationEvent | None = None
 
     @property
     def title(self) -> str:
@@ -139,7 +152,11 @@ class _ServiceNKind(RowKind):
         return [*form.face_names, *form.item_codes]
 
     def columns(self, user=None) -> list[Column]:
-        form = self.form(user)
+        # Asked once per language when a file's header is read: the event is read once per
+        # kind (a kind lives for one listing, ``kinds.all_kinds``).
+        if self._columns_event is None:
+            self._columns_event = self.event()
+        form = self.form(user, event=self._columns_event)
         return [Column.from_field(name, form.fields[name]) for name in self.field_names(form)]
 
     def row_options(self, job) -> dict:
@@ -152,8 +169,9 @@ class _ServiceNKind(RowKind):
         names = self.field_names(blank)
         choices = _choice_columns(blank)
         options = self.row_options(job)
+        codes: dict = {}
         for row in rows:
-            data = _bound(row.values, names, initial=blank.initial, choices=choices)
+            data = _bound(row.values, names, initial=blank.initial, choices=choices, codes=codes)
             data.update(options)
             form = self.form(job.user, data=data, event=event)
             if not form.is_valid():
@@ -181,14 +199,17 @@ class _ServiceNKind(RowKind):
         """{person id: registered accounts} for the batch, when the service asks (NF-4)."""
         return None
 
-    def call_service(self, job, item: Prepared):
+    def call_service(self, job, item: Prepared, previous: dict | None = None):
         raise NotImplementedError
 
     def submit(self, job, prepared: list[Prepared]) -> list[Outcome]:
         outcomes = []
+        # The filings the batch's row tokens already made (a rerun), in one query; each service
+        # call still decides on its own row's (``previous=``).
+        previous = filing_services.previous_filings(item.row.token for item in prepared)
         for item in prepared:
             try:
-                filing = self.call_service(job, item)
+                filing = self.call_service(job, item, previous)
             except ValidationError as exc:
                 errors = merge_column_errors(errors_from(exc, item.data["columns"]))
                 outcomes.append(Outcome(row_number=item.row.row_number, errors=errors))
@@ -243,7 +264,7 @@ class OrganizationKind(_ServiceNKind):
             return {"not_bound_to_report": "on"}
         return {}
 
-    def call_service(self, job, item: Prepared):
+    def call_service(self, job, item: Prepared, previous: dict | None = None):
         return filing_services.filing_submit_organization(
             user=job.user,
             event=item.data["event"],
@@ -252,6 +273,7 @@ class OrganizationKind(_ServiceNKind):
             face=item.data["face"],
             not_bound_to_report=bool(job.options.get("not_bound_to_report")),
             bulk_job=job.pk,
+            previous=previous,
         )
 
 
@@ -296,7 +318,7 @@ class ProxyKind(_ServiceNKind):
             return {"requested_by_resident": "on"}
         return {}
 
-    def call_service(self, job, item: Prepared):
+    def call_service(self, job, item: Prepared, previous: dict | None = None):
         return filing_services.filing_submit_proxy(
             user=job.user,
             face=item.data["face"],
@@ -305,6 +327,7 @@ class ProxyKind(_ServiceNKind):
             requested_by_resident=bool(job.options.get("requested_by_resident")),
             token=item.row.token,
             bulk_job=job.pk,
+            previous=previous,
         )
 
     def resident_accounts(self, cards: list[ResidenceCard]) -> dict:
@@ -358,8 +381,10 @@ class RosterKind(_ServiceNKind):
     def validate(self, job, rows) -> list[Prepared]:
         prepared = []
         choices = _choice_columns(self.form(job.user))
+        codes: dict = {}
         for row in rows:
-            form = self.form(job.user, data=_bound(row.values, CARD_COLUMNS, choices=choices))
+            data = _bound(row.values, CARD_COLUMNS, choices=choices, codes=codes)
+            form = self.form(job.user, data=data)
             if not form.is_valid():
                 prepared.append(Prepared(row=row, errors=form_errors(form, CARD_COLUMNS)))
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from django.core.exceptions import ValidationError
@@ -55,7 +56,7 @@ def card_match(
     One query, through the unique index on ``number``; every other condition is checked on
     that single row.
     """
-    matched = _face_filter(
+    face = _face(
         number=number,
         roman_name=roman_name,
         nationality=nationality,
@@ -65,13 +66,37 @@ def card_match(
         municipality=municipality,
         card_valid_until=card_valid_until,
     )
-    if matched is None:
+    if face is None:
         return None
-    found = list(_matchable(allow_expired).filter(matched[1])[:1])
+    found = list(_matchable(allow_expired).filter(face.q())[:1])
     return found[0] if found else None
 
 
-def _face_filter(
+@dataclasses.dataclass(frozen=True)
+class _Face:
+    """What a matching card meets: its normalised number and, per column (attribute name),
+    the values accepted (``None`` among them: the column may be empty). The one statement of
+    "matches", read two ways: as a query condition (``q``, ``card_match``) and on a card
+    already read (``holds``, ``card_match_many``); tests/cards/test_match.py checks that both
+    agree."""
+
+    number: str
+    accepted: tuple[tuple[str, tuple], ...]
+
+    def q(self) -> Q:
+        condition = Q()
+        for name, values in self.accepted:
+            one = Q()
+            for value in values:
+                one |= Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+            condition &= one
+        return condition
+
+    def holds(self, card: ResidenceCard) -> bool:
+        return all(getattr(card, name) in values for name, values in self.accepted)
+
+
+def _face(
     *,
     number: str,
     roman_name: str,
@@ -81,9 +106,9 @@ def _face_filter(
     prefecture=None,
     municipality=None,
     card_valid_until: dt.date | None = None,
-) -> tuple[str, Q] | None:
-    """Return (normalised card number, the condition a matching card meets), or None when the
-    face cannot match any card. The one statement of what "matches" means (``card_match``)."""
+) -> _Face | None:
+    """The condition a card matching this face meets (``_Face``), or None when the face cannot
+    match any card."""
     try:
         number = normalise.card_number(number)
         name = normalise.roman_name(roman_name)
@@ -91,20 +116,35 @@ def _face_filter(
         return None
     if not isinstance(birth_date, dt.date) or sex not in ("M", "F"):
         return None
-    condition = Q(
-        number=number,
-        roman_name=name,
-        nationality_id=_code(nationality),
-        birth_date=birth_date,
-        sex=sex,
-    )
+    accepted: list[tuple[str, tuple]] = [
+        ("number", (number,)),
+        ("roman_name", (name,)),
+        ("nationality_id", (_code(nationality),)),
+        ("birth_date", (birth_date,)),
+        ("sex", (sex,)),
+    ]
     if prefecture is not None:
-        condition &= Q(prefecture_id=_code(prefecture))
+        accepted.append(("prefecture_id", (_code(prefecture),)))
     if municipality is not None:
-        condition &= Q(municipality_id=_code(municipality)) | Q(municipality_id__isnull=True)
+        # A card recorded without a municipality matches any municipality of its prefecture.
+        accepted.append(("municipality_id", (_code(municipality), None)))
     if card_valid_until is not None:
-        condition &= Q(card_valid_until=card_valid_until)
-    return number, condition
+        accepted.append(("card_valid_until", (card_valid_until,)))
+    # Each value as the database compares it (e.g. a datetime given for a date: its date).
+    fields = ResidenceCard._meta
+    return _Face(
+        number=number,
+        accepted=tuple(
+            (
+                name,
+                tuple(
+                    None if value is None else fields.get_field(name).get_prep_value(value)
+                    for value in values
+                ),
+            )
+            for name, values in accepted
+        ),
+    )
 
 
 def _matchable(allow_expired: bool) -> QuerySet[ResidenceCard]:
@@ -120,31 +160,20 @@ def card_match_many(
     """``card_match`` for many faces at once (bulk filing): one query for the whole list.
 
     Each face is a dict of ``card_match``'s keyword arguments; the answer lists, in the same
-    order, the card each face matches or None, exactly as ``card_match`` would answer. Card
-    numbers are unique, so a card found belongs to the one face with its number; faces that
-    share a number (the same card twice in a file) are matched one by one.
+    order, the card each face matches or None, exactly as ``card_match`` would answer. The
+    matchable cards with the faces' numbers are read in one query (through the unique index on
+    ``number``) and each face's condition is checked on the card with its number (``_Face``:
+    the same condition ``card_match`` sends as SQL).
     """
-    filters = [_face_filter(**face) for face in faces]
-    counts: dict[str, int] = {}
-    for found in filters:
-        if found is not None:
-            counts[found[0]] = counts.get(found[0], 0) + 1
-    single = [f for f in filters if f is not None and counts[f[0]] == 1]
+    found = [_face(**face) for face in faces]
+    numbers = sorted({f.number for f in found if f is not None})
     cards: dict[str, ResidenceCard] = {}
-    if single:
-        condition = Q()
-        for _, one in single:
-            condition |= one
-        query = _matchable(allow_expired).filter(number__in=[n for n, _ in single])
-        cards = {card.number: card for card in query.filter(condition)}
+    if numbers:
+        cards = {c.number: c for c in _matchable(allow_expired).filter(number__in=numbers)}
     answer: list[ResidenceCard | None] = []
-    for face, found in zip(faces, filters, strict=True):
-        if found is None:
-            answer.append(None)
-        elif counts[found[0]] == 1:
-            answer.append(cards.get(found[0]))
-        else:
-            answer.append(card_match(allow_expired=allow_expired, **face))
+    for face in found:
+        card = cards.get(face.number) if face is not None else None
+        answer.append(card if card is not None and face.holds(card) else None)
     return answer
 
 

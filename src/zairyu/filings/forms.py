@@ -9,12 +9,13 @@ Errors are shown by each field and in the summary at the top (FMT-8, the portal'
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.accounts.forms_resident import CardDateField, CardFaceForm
@@ -126,21 +127,40 @@ def item_field(item: rules.Item) -> forms.Field:
 
 def explain_required(form: forms.Form) -> None:
     """FMT-8: a missing value's message names the field and says what to do."""
+    language = translation.get_language()
     for field in form.fields.values():
-        label = str(field.label)
         if isinstance(field, forms.BooleanField):
-            message = _("Tick “%(field)s” to confirm it; without it this cannot be filed.")
+            kind = "boolean"
         elif isinstance(field, forms.ChoiceField):
-            message = _("%(field)s: choose one from the list.")
+            kind = "choice"
         elif isinstance(field, forms.DateField):
-            message = _("%(field)s is empty. Enter the date, e.g. 2026-04-01.")
+            kind = "date"
         else:
-            message = _("%(field)s is empty. Fill it in.")
-        field.error_messages["required"] = message % {"field": label}
-        if isinstance(field, forms.DateField):
-            field.error_messages["invalid"] = _(
-                "%(field)s is not a date. Enter it as YYYY-MM-DD, e.g. 2026-04-01."
-            ) % {"field": label}
+            kind = "text"
+        required, invalid = _explained(language, kind, str(field.label))
+        field.error_messages["required"] = required
+        if invalid is not None:
+            field.error_messages["invalid"] = invalid
+
+
+@functools.lru_cache(maxsize=4096)
+def _explained(language: str | None, kind: str, label: str) -> tuple[str, str | None]:
+    """The messages of ``explain_required`` for a field of ``kind`` labelled ``label``, in the
+    active ``language`` (remembered: a bulk file builds the same form for every row)."""
+    if kind == "boolean":
+        message = _("Tick “%(field)s” to confirm it; without it this cannot be filed.")
+    elif kind == "choice":
+        message = _("%(field)s: choose one from the list.")
+    elif kind == "date":
+        message = _("%(field)s is empty. Enter the date, e.g. 2026-04-01.")
+    else:
+        message = _("%(field)s is empty. Fill it in.")
+    invalid = None
+    if kind == "date":
+        invalid = _("%(field)s is not a date. Enter it as YYYY-MM-DD, e.g. 2026-04-01.") % {
+            "field": label
+        }
+    return message % {"field": label}, invalid
 
 
 class ItemsMixin:

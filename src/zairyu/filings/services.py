@@ -479,14 +479,32 @@ def _create(
     return filing
 
 
-def _previous(token: uuid.UUID, user: User) -> Filing | None:
+def _previous(
+    token: uuid.UUID, user: User, known: dict[uuid.UUID, Filing] | None = None
+) -> Filing | None:
     """The filing ``token`` already made — a re-sent form or the back button gives the same
-    filing (NF "no second") — or None; a token another account used is refused."""
-    # The token is unique: no ORDER BY needed (the model's default order costs more to build).
-    existing = next(iter(Filing.objects.filter(token=token).order_by()[:1]), None)
+    filing (NF "no second") — or None; a token another account used is refused.
+
+    ``known``: what ``previous_filings`` answered for a batch of tokens including this one
+    (bulk filing), instead of a query per filing."""
+    if known is not None:
+        existing = known.get(uuid.UUID(str(token)))
+    else:
+        # The token is unique: no ORDER BY needed (the model's default order costs more).
+        existing = next(iter(Filing.objects.filter(token=token).order_by()[:1]), None)
     if existing is not None and existing.filer_id != user.pk:
         raise _refusal("token_used", _("This form was already used. Start again."))
     return existing
+
+
+def previous_filings(tokens) -> dict[uuid.UUID, Filing]:
+    """{token: the filing it already made} for a batch of tokens, in one query: the
+    ``previous=`` of the submit services (bulk filing). Read it in the transaction that then
+    files the batch."""
+    wanted = {uuid.UUID(str(token)) for token in tokens}
+    if not wanted:
+        return {}
+    return {f.token: f for f in Filing.objects.filter(token__in=wanted).order_by()}
 
 
 def _bulk_content(content: dict, bulk_job: int | None) -> dict:
@@ -589,14 +607,16 @@ def filing_submit_proxy(
     token: uuid.UUID,
     request: HttpRequest | None = None,
     bulk_job: int | None = None,
+    previous: dict[uuid.UUID, Filing] | None = None,
 ) -> Filing:
     """NF-4 (001 Q20): an organization files, on a registered resident's request, that
     resident's notification of the change of the organization's name or address.
 
     ``bulk_job``: the bulk job (``zairyu.bulk``) the filing comes from: its filer gets the
     job's one summary mail instead of a mail per filing, and the job queues the registration.
+    ``previous``: ``previous_filings`` of the batch's tokens (default: looked up here).
     """
-    existing = _previous(token, user)
+    existing = _previous(token, user, previous)
     if existing is not None:
         return existing
     organization = _organization(user)
@@ -669,11 +689,12 @@ def filing_submit_organization(
     not_bound_to_report: bool = False,
     request: HttpRequest | None = None,
     bulk_job: int | None = None,
+    previous: dict[uuid.UUID, Filing] | None = None,
 ) -> Filing:
     """NF-3 (001 Q16-Q18): an organization's Art. 19-17 notification — acceptance started or
     ended for one resident (``face``), or a school's roster as of 1 May / 1 November
-    (``roster`` and ``as_of``). ``bulk_job`` as for ``filing_submit_proxy``."""
-    existing = _previous(token, user)
+    (``roster`` and ``as_of``). ``bulk_job`` and ``previous`` as for ``filing_submit_proxy``."""
+    existing = _previous(token, user, previous)
     if existing is not None:
         return existing
     organization = _organization(user)
