@@ -421,3 +421,26 @@ def test_bk3_roster_reference_date_checked():
     with pytest.raises(ValidationError) as refused:
         upload(user, ROSTER, b"x", as_of="2001-05-01")
     assert "as_of" in refused.value.error_dict
+
+
+def test_sec4_zip_with_unknown_compression_is_unreadable():
+    """A part packed with a method Python's zipfile cannot read (here the method number is set
+    to 99, AES) is a reception error, not a crash."""
+    user, _ = university()
+    workbook = io.BytesIO()
+    openpyxl.Workbook().save(workbook)
+    data = bytearray(workbook.getvalue())
+    # Local file headers (PK\x03\x04) keep the method at offset 8, central directory entries
+    # (PK\x01\x02) at offset 10.
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = 0
+        while (at := data.find(signature, start)) != -1:
+            data[at + offset : at + offset + 2] = (99).to_bytes(2, "little")
+            start = at + 4
+    from zairyu.bulk.spreadsheets import ReceptionError, inspect_zip
+
+    with pytest.raises(ReceptionError) as refused:
+        inspect_zip(bytes(data))
+    assert refused.value.code == "unreadable"
+    job = upload(user, SCHOOL_START, bytes(data), "packed.xlsx")
+    assert_reception_error(job, "could not be read")

@@ -10,6 +10,7 @@ added is that a batch is matched against the card registry in one query
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import datetime as dt
 import uuid
@@ -145,8 +146,10 @@ class _ServiceNKind(RowKind):
 
     # --- rows through the form --------------------------------------------------------------
 
+    @abc.abstractmethod
     def form(self, user, data=None, event=None):
-        raise NotImplementedError
+        """The single-filing form this kind's rows are checked with (its fields are the
+        columns)."""
 
     def field_names(self, form) -> list[str]:
         return [*form.face_names, *form.item_codes]
@@ -199,8 +202,13 @@ class _ServiceNKind(RowKind):
         """{person id: registered accounts} for the batch, when the service asks (NF-4)."""
         return None
 
+
+class _PerRowKind(_ServiceNKind):
+    """A kind where each row is one filing (organizations' events, proxy filings)."""
+
+    @abc.abstractmethod
     def call_service(self, job, item: Prepared, previous: dict | None = None):
-        raise NotImplementedError
+        """File one checked row through the service N service the single form uses."""
 
     def submit(self, job, prepared: list[Prepared]) -> list[Outcome]:
         outcomes = []
@@ -221,7 +229,7 @@ class _ServiceNKind(RowKind):
         return outcomes
 
 
-class OrganizationKind(_ServiceNKind):
+class OrganizationKind(_PerRowKind):
     """Art. 19-17: acceptance started or ended, one row per resident (NF-3)."""
 
     def __init__(self, event: NotificationEvent) -> None:
@@ -277,7 +285,7 @@ class OrganizationKind(_ServiceNKind):
         )
 
 
-class ProxyKind(_ServiceNKind):
+class ProxyKind(_PerRowKind):
     """Art. 19-16 on the residents' request: the change of the organization's name or
     address, one row per registered resident (NF-4, 001 Q78)."""
 

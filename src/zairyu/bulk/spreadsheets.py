@@ -173,7 +173,9 @@ def inspect_zip(data: bytes) -> None:
                         if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
                             raise _not_spreadsheet()
                         tail = chunk[-16:]
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        # RuntimeError also covers zipfile's NotImplementedError for a compression method it
+        # cannot read (its subclass).
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
             raise _unreadable() from None
 
 
