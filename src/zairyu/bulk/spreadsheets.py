@@ -173,8 +173,8 @@ def inspect_zip(data: bytes) -> None:
                         if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
                             raise _not_spreadsheet()
                         tail = chunk[-16:]
-        # RuntimeError also covers zipfile's NotImplementedError for a compression method it
-        # cannot read (its subclass).
+        # RuntimeError also covers zipfile's refusal of a compression method it cannot read
+        # (raised as a subclass of RuntimeError).
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
             raise _unreadable() from None
 
