@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from zairyu.accounts.models import User
+from zairyu.core import clock
 
 from .models import (
     Application,
@@ -148,3 +149,19 @@ def timeline(application: Application) -> list[TimelineEntry]:
 def versions(application: Application) -> QuerySet[ApplicationVersion]:
     """The submitted versions of ``application`` (A-12), first to last."""
     return ApplicationVersion.objects.filter(application=application).order_by("number")
+
+
+def today_queue(applications: QuerySet[Application]) -> QuerySet[Application]:
+    """The day's work (BO-5): applications waiting for examination (oldest first), receipt
+    errors, withdrawal requests, papers received to issue, and papers overdue."""
+    today = clock.today()
+    return applications.filter(
+        Q(state=S.SUBMITTED, receipt_number__isnull=False)
+        | Q(state=S.RECEIPT_ERROR)
+        | Q(
+            state__in=[S.SUBMITTED, S.EXAMINING, S.RECEIPT_ERROR],
+            withdrawal_requested_at__isnull=False,
+        )
+        | Q(state=S.AWAITING_ISSUE, papers_received_at__isnull=False)
+        | Q(state=S.AWAITING_ISSUE, papers_received_at__isnull=True, papers_due__lt=today)
+    ).order_by("submitted_at", "id")

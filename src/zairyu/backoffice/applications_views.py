@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.applications import coe, officer, payment_slip, rules
+from zairyu.applications import coe, officer, payment_slip, rules, selectors
 from zairyu.applications.models import (
     Application,
     ApplicationDocument,
@@ -314,22 +314,6 @@ def _visible(request: HttpRequest):
     return applications_in_jurisdiction(request.user).select_related("procedure", "bureau")
 
 
-def today_queue(applications):
-    """The day's work (BO-5): applications waiting for examination (oldest first), receipt
-    errors, withdrawal requests, papers received to issue, and papers overdue."""
-    today = clock.today()
-    return applications.filter(
-        Q(state=S.SUBMITTED, receipt_number__isnull=False)
-        | Q(state=S.RECEIPT_ERROR)
-        | Q(
-            state__in=[S.SUBMITTED, S.EXAMINING, S.RECEIPT_ERROR],
-            withdrawal_requested_at__isnull=False,
-        )
-        | Q(state=S.AWAITING_ISSUE, papers_received_at__isnull=False)
-        | Q(state=S.AWAITING_ISSUE, papers_received_at__isnull=True, papers_due__lt=today)
-    ).order_by("submitted_at", "id")
-
-
 def _audit_listing(request: HttpRequest, page, *, list_name: str, **extra) -> None:
     audit_record(
         action="applications.application.listed",
@@ -352,9 +336,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         raise Http404
     visible = _visible(request)
     counts = dict(visible.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    counts["today"] = today_queue(visible).count()
+    counts["today"] = selectors.today_queue(visible).count()
     if which == "today":
-        applications = today_queue(visible)
+        applications = selectors.today_queue(visible)
     else:
         order = (
             ("submitted_at", "id")

@@ -196,7 +196,7 @@ def _organization(user: User) -> Organization:
     return organization
 
 
-def _window_refusal(kind: ServiceOKind, today: dt.date) -> ValidationError:
+def window_refusal(kind: ServiceOKind, today: dt.date) -> ValidationError:
     start, end = rules.window(kind, today.year)
     return _refusal(
         "outside_window",
@@ -281,7 +281,7 @@ def ofiling_submit(
     now = clock.now()
     today = now.date()
     if not rules.may_file_today(kind, organization, today=today):
-        raise _window_refusal(kind, today)
+        raise window_refusal(kind, today)
     cleaned = _check(kind, items, rows)
     period = rules.periodic_period(today=today) if rules.has_window(kind) else None
     on = rules.event_date(kind, cleaned.items)

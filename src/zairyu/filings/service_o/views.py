@@ -123,7 +123,7 @@ def _check_kind(request: HttpRequest, kind: ServiceOKind) -> HttpResponse | None
         )
     today = clock.today()
     if not rules.may_file_today(kind, organization, today=today):
-        exc = services._window_refusal(kind, today)
+        exc = services.window_refusal(kind, today)
         return _refused(request, exc.error_dict["__all__"][0].message)
     return None
 
