@@ -28,6 +28,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 
+from zairyu.reference import cache as reference_cache
+
 # --- columns ----------------------------------------------------------------------------------
 
 TEXT = "text"
@@ -292,11 +294,17 @@ def register_family(name: str, provider: Callable[[], Iterable[RowKind]]) -> Non
 
 
 def all_kinds() -> dict[str, RowKind]:
-    found = dict(_kinds)
-    for _name, provider in sorted(_families.items()):
-        for kind in provider():
-            found.setdefault(kind.key, kind)
-    return found
+    """Every kind, the families' read from reference data through the reference cache (a
+    change to the reference tables lists the new kinds; ``zairyu.reference.cache``)."""
+
+    def build() -> dict[str, RowKind]:
+        found = dict(_kinds)
+        for _name, provider in sorted(_families.items()):
+            for kind in provider():
+                found.setdefault(kind.key, kind)
+        return found
+
+    return reference_cache.cached(("bulk.kinds", tuple(sorted(_families))), build)
 
 
 def get_kind(key: str) -> RowKind | None:

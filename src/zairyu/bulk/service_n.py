@@ -29,8 +29,9 @@ from zairyu.filings import forms as filing_forms
 from zairyu.filings import rules as filing_rules
 from zairyu.filings import services as filing_services
 from zairyu.filings.labels import local_name
-from zairyu.filings.models import FilingState
+from zairyu.filings.models import Filing, FilingState
 from zairyu.filings.selectors import organization_of, registered_resident_accounts_many
+from zairyu.reference import cache as reference_cache
 from zairyu.reference.models import NotificationEvent
 
 from .kinds import (
@@ -74,9 +75,13 @@ class MatchedRosterLine(filing_services.RosterLine):
 
 
 def _event(code: str) -> NotificationEvent:
-    return NotificationEvent.objects.prefetch_related(
-        "lines__item", "lines__not_for_statuses", Prefetch("statuses")
-    ).get(pk=code)
+    """The event with its items and statuses, through the reference cache (read only)."""
+    return reference_cache.cached(
+        ("bulk.event", code),
+        lambda: NotificationEvent.objects.prefetch_related(
+            "lines__item", "lines__not_for_statuses", Prefetch("statuses")
+        ).get(pk=code),
+    )
 
 
 def _face_kwargs(face: filing_services.CardFace, *, prefecture: bool) -> dict:
@@ -129,10 +134,9 @@ class _ServiceNKind(RowKind):
 
     def __init__(self, event: NotificationEvent) -> None:
         self.event_code = event.pk
-        # The row as listed (names, article, organization kind); ``event()`` reads it again
-        # with its items for a batch.
+        # The row as listed (names, article, organization kind); ``event()`` reads it with its
+        # items and statuses.
         self.listed = event
-        self._columns_event: NotificationEvent | None = None
 
     @property
     def title(self) -> str:
@@ -155,11 +159,7 @@ class _ServiceNKind(RowKind):
         return [*form.face_names, *form.item_codes]
 
     def columns(self, user=None) -> list[Column]:
-        # Asked once per language when a file's header is read: the event is read once per
-        # kind (a kind lives for one listing, ``kinds.all_kinds``).
-        if self._columns_event is None:
-            self._columns_event = self.event()
-        form = self.form(user, event=self._columns_event)
+        form = self.form(user, event=self.event())
         return [Column.from_field(name, form.fields[name]) for name in self.field_names(form)]
 
     def row_options(self, job) -> dict:
@@ -207,21 +207,27 @@ class _PerRowKind(_ServiceNKind):
     """A kind where each row is one filing (organizations' events, proxy filings)."""
 
     @abc.abstractmethod
-    def call_service(self, job, item: Prepared, previous: dict | None = None):
-        """File one checked row through the service N service the single form uses."""
+    def call_service(self, job, item: Prepared, previous: dict, batch: filing_services.FilingBatch):
+        """File one checked row through the service N service the single form uses, with the
+        batch's ``previous`` filings and its ``batch`` to write the new filing in."""
 
     def submit(self, job, prepared: list[Prepared]) -> list[Outcome]:
-        outcomes = []
         # The filings the batch's row tokens already made (a rerun), in one query; each service
-        # call still decides on its own row's (``previous=``).
+        # call still decides on its own row's (``previous=``). The service checks each row as
+        # a single filing and hands the new filing to ``batch``, which writes them together.
         previous = filing_services.previous_filings(item.row.token for item in prepared)
+        batch = filing_services.FilingBatch(job.user)
+        filed: list[tuple[Prepared, Filing]] = []
+        outcomes = []
         for item in prepared:
             try:
-                filing = self.call_service(job, item, previous)
+                filed.append((item, self.call_service(job, item, previous, batch)))
             except ValidationError as exc:
                 errors = merge_column_errors(errors_from(exc, item.data["columns"]))
                 outcomes.append(Outcome(row_number=item.row.row_number, errors=errors))
-                continue
+        written = batch.write()
+        for item, filing in filed:
+            filing = written.get(filing.token, filing)  # a rerun's filing is already written
             outcomes.append(
                 Outcome(row_number=item.row.row_number, obj=filing, number=filing.number)
             )
@@ -272,7 +278,7 @@ class OrganizationKind(_PerRowKind):
             return {"not_bound_to_report": "on"}
         return {}
 
-    def call_service(self, job, item: Prepared, previous: dict | None = None):
+    def call_service(self, job, item, previous, batch):
         return filing_services.filing_submit_organization(
             user=job.user,
             event=item.data["event"],
@@ -282,6 +288,7 @@ class OrganizationKind(_PerRowKind):
             not_bound_to_report=bool(job.options.get("not_bound_to_report")),
             bulk_job=job.pk,
             previous=previous,
+            batch=batch,
         )
 
 
@@ -326,7 +333,7 @@ class ProxyKind(_PerRowKind):
             return {"requested_by_resident": "on"}
         return {}
 
-    def call_service(self, job, item: Prepared, previous: dict | None = None):
+    def call_service(self, job, item, previous, batch):
         return filing_services.filing_submit_proxy(
             user=job.user,
             face=item.data["face"],
@@ -336,6 +343,7 @@ class ProxyKind(_PerRowKind):
             token=item.row.token,
             bulk_job=job.pk,
             previous=previous,
+            batch=batch,
         )
 
     def resident_accounts(self, cards: list[ResidenceCard]) -> dict:

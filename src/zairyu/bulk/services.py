@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from zairyu.accounts.models import User
 from zairyu.audit.services import audit_record
 from zairyu.core import clock
+from zairyu.core.db import update_rows
+from zairyu.core.memory import gc_paused
 from zairyu.core.work import claim, enqueue_on_commit, lease_until
 from zairyu.mail.services import mail_queue
 from zairyu.reference import cache as reference_cache
@@ -380,8 +382,10 @@ def bulk_process(*, job_id: int) -> bool:
             batch = list(pending[:size] if size else pending)
             if not batch:
                 break
-            if not _run_batch(job, kind, batch):
-                return False
+            # A batch is bounded (ZAIRYU_BULK_BATCH_ROWS rows): no collector runs within it.
+            with gc_paused():
+                if not _run_batch(job, kind, batch):
+                    return False
     job.refresh_from_db()
     transition(job, to=JobState.DONE)
     return True
@@ -436,17 +440,7 @@ def _run_batch(job: Job, kind: RowKind | None, batch: list[JobRow]) -> bool:
                 row.object_id = str(outcome.obj.pk)
                 row.object_number = outcome.number
                 accepted += 1
-        # One plain UPDATE per row: measured cheaper than bulk_update's CASE over a batch on
-        # both databases (SQLite ~5x, PostgreSQL ~2x for 100 rows).
-        for row in batch:
-            JobRow.objects.filter(pk=row.pk).update(
-                state=row.state,
-                errors=row.errors,
-                object_type=row.object_type,
-                object_id=row.object_id,
-                object_number=row.object_number,
-                processed_at=row.processed_at,
-            )
+        _mark(batch, now)
         Job.objects.filter(pk=job.pk).update(
             processed_rows=F("processed_rows") + len(batch),
             accepted_rows=F("accepted_rows") + accepted,
@@ -454,6 +448,28 @@ def _run_batch(job: Job, kind: RowKind | None, batch: list[JobRow]) -> bool:
             leased_until=lease_until(),
         )
     return True
+
+
+def _mark(batch: list[JobRow], now) -> None:
+    """Write what became of each row of a batch: the accepted rows share their state and
+    differ only in the record they made (one UPDATE of the state, one of the record columns:
+    ``update_rows``); a row with errors gets its own UPDATE (its messages are its own)."""
+    accepted = [row for row in batch if row.state == RowState.ACCEPTED]
+    if accepted:
+        JobRow.objects.filter(pk__in=[row.pk for row in accepted]).update(
+            state=RowState.ACCEPTED, errors=[], processed_at=now
+        )
+        update_rows(JobRow, ["object_type", "object_id", "object_number"], accepted)
+    for row in batch:
+        if row.state != RowState.ACCEPTED:
+            JobRow.objects.filter(pk=row.pk).update(
+                state=row.state,
+                errors=row.errors,
+                object_type=row.object_type,
+                object_id=row.object_id,
+                object_number=row.object_number,
+                processed_at=now,
+            )
 
 
 def bulk_sweep(*, limit: int = 100) -> int:

@@ -28,7 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from zairyu.accounts.models import User
-from zairyu.audit.services import audit_record
+from zairyu.audit.services import audit_entry, audit_record, audit_record_many
 from zairyu.backoffice.access import is_officer
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.cards.selectors import card_match
@@ -309,7 +309,7 @@ def _queue_mails(filing: Filing, *, to: str, reason: str, retry: bool) -> None:
 
 
 def _record(
-    filing: Filing,
+    filings: list[Filing],
     *,
     from_state: str,
     to: str,
@@ -318,37 +318,51 @@ def _record(
     request: HttpRequest | None = None,
     action: str | None = None,
 ) -> None:
-    """Append the history row, the audit event and the mails of a state change."""
-    FilingStateChange.objects.create(
-        filing=filing,
-        at=filing.state_changed_at,
-        from_state=from_state,
-        to_state=to,
-        actor=actor,
-        actor_repr=str(actor)[:150] if actor is not None else "",
-        reason=reason[:500],
+    """Append the history rows, the audit events and the mails of one state change of each
+    of ``filings`` (one filing, or a bulk job's batch: one INSERT per table either way)."""
+    FilingStateChange.objects.bulk_create(
+        [
+            FilingStateChange(
+                filing=filing,
+                at=filing.state_changed_at,
+                from_state=from_state,
+                to_state=to,
+                actor=actor,
+                actor_repr=str(actor)[:150] if actor is not None else "",
+                reason=reason[:500],
+            )
+            for filing in filings
+        ]
     )
-    after: dict[str, Any] = {"state": to}
-    if reason:
-        after["reason"] = reason
-    if to == FilingState.ERROR:
-        after["error_code"] = filing.error_code
-    audit_record(
-        action=action or f"filings.filing.{to}",
-        obj=filing,
-        actor=actor,
-        before={"state": from_state} if from_state else None,
-        after=after,
-        request=request,
-    )
+    entries = []
+    for filing in filings:
+        after: dict[str, Any] = {"state": to}
+        if reason:
+            after["reason"] = reason
+        if to == FilingState.ERROR:
+            after["error_code"] = filing.error_code
+        entries.append(
+            audit_entry(
+                action=action or f"filings.filing.{to}",
+                obj=filing,
+                actor=actor,
+                before={"state": from_state} if from_state else None,
+                after=after,
+                request=request,
+            )
+        )
+    audit_record_many(entries)
     retry = from_state == FilingState.ERROR and to == FilingState.REGISTERING
-    _queue_mails(filing, to=to, reason=reason, retry=retry)
-    if to == FilingState.REGISTERING and not (from_state == NEW and filing.content.get("bulk_job")):
-        # A bulk job queues one registration task per batch (zairyu.bulk.tasks); the sweeper
-        # hands out any filing still waiting either way.
-        from .tasks import filing_register_task
+    for filing in filings:
+        _queue_mails(filing, to=to, reason=reason, retry=retry)
+        if to == FilingState.REGISTERING and not (
+            from_state == NEW and filing.content.get("bulk_job")
+        ):
+            # A bulk job queues one registration task per batch (zairyu.bulk.tasks); the
+            # sweeper hands out any filing still waiting either way.
+            from .tasks import filing_register_task
 
-        enqueue_on_commit(filing_register_task, filing.pk)
+            enqueue_on_commit(filing_register_task, filing.pk)
 
 
 def transition(
@@ -404,11 +418,38 @@ def transition(
             locked.leased_until = None
             fields.append("leased_until")
         locked.save(update_fields=fields)
-        _record(locked, from_state=from_state, to=to, actor=actor, reason=reason, request=request)
+        _record([locked], from_state=from_state, to=to, actor=actor, reason=reason, request=request)
     return locked
 
 
 # --- submission ------------------------------------------------------------------------------
+
+
+class FilingBatch:
+    """New filings of one filer that a bulk job's batch writes together.
+
+    The submit services check each filing exactly as they check a single one; given a
+    ``batch=``, they hand the new filing, not yet written, to the batch instead of writing it.
+    ``write`` then writes them all the one way a single filing is written (``_insert``): one
+    INSERT each for the filings, their history rows and their audit events.
+    """
+
+    def __init__(self, filer: User) -> None:
+        self.filer = filer
+        self.filings: list[Filing] = []
+
+    def add(self, filing: Filing) -> Filing:
+        if filing.filer_id != self.filer.pk:
+            raise ValueError("a batch holds the filings of one filer")
+        self.filings.append(filing)
+        return filing
+
+    def write(self, *, request: HttpRequest | None = None) -> dict[uuid.UUID, Filing]:
+        """Write the batch's filings; return {token: filing written} (a filing another
+        request made with the same token meanwhile stands for the batch's)."""
+        written = _insert(self.filings, filer=self.filer, request=request)
+        self.filings = []
+        return {filing.token: filing for filing in written}
 
 
 def _create(
@@ -425,9 +466,10 @@ def _create(
     resident_account: User | None = None,
     card: ResidenceCard | None = None,
     request: HttpRequest | None = None,
+    batch: FilingBatch | None = None,
 ) -> Filing:
     """Create the filing in 登録中 with its reception mail (the caller found no filing made
-    with ``token``: ``_previous``)."""
+    with ``token``: ``_previous``), or hand it to ``batch`` to write with the others."""
     if FilingState.REGISTERING not in TRANSITIONS[NEW]:
         raise FilingStateError("a new filing cannot start registering")
     now = clock.now()
@@ -440,30 +482,44 @@ def _create(
         organization_id=organization.pk if filed_as == FiledAs.ORGANIZATION else None,
         items={**items, "roster": content.get("roster")},
     )
+    filing = Filing(
+        filed_as=filed_as,
+        event=event,
+        state=FilingState.REGISTERING,
+        filer=filer,
+        organization=organization,
+        resident_account=resident_account,
+        person_id=card.person_id if card is not None else None,
+        card=card,
+        bureau_id=bureau_id,
+        event_date=event_date,
+        deadline=last_day,
+        late=rules.is_late(last_day, today),
+        content=content,
+        digest=digest,
+        token=token,
+        filed_at=now,
+        filed_on=today,
+        state_changed_at=now,
+    )
+    if batch is not None:
+        return batch.add(filing)
+    return _insert([filing], filer=filer, request=request)[0]
+
+
+def _insert(
+    filings: list[Filing], *, filer: User, request: HttpRequest | None = None
+) -> list[Filing]:
+    """Write new filings of ``filer`` in 登録中 with their history, audit events and mails;
+    return them in order. A token another request used meanwhile (the same form sent twice at
+    the same moment: the unique token lets one through) gives that request's filing."""
+    if not filings:
+        return []
     try:
         with transaction.atomic():
-            filing = Filing.objects.create(
-                filed_as=filed_as,
-                event=event,
-                state=FilingState.REGISTERING,
-                filer=filer,
-                organization=organization,
-                resident_account=resident_account,
-                person=card.person if card is not None else None,
-                card=card,
-                bureau_id=bureau_id,
-                event_date=event_date,
-                deadline=last_day,
-                late=rules.is_late(last_day, today),
-                content=content,
-                digest=digest,
-                token=token,
-                filed_at=now,
-                filed_on=today,
-                state_changed_at=now,
-            )
+            Filing.objects.bulk_create(filings)
             _record(
-                filing,
+                filings,
                 from_state=NEW,
                 to=FilingState.REGISTERING,
                 actor=filer,
@@ -471,12 +527,16 @@ def _create(
                 action="filings.filing.submitted",
             )
     except IntegrityError:
-        # The same form sent twice at the same moment: the unique token lets one through.
-        existing = Filing.objects.filter(token=token, filer=filer).first()
+        if len(filings) > 1:
+            # Which one collided is not known: write them one by one.
+            for filing in filings:
+                filing.pk = None
+            return [_insert([filing], filer=filer, request=request)[0] for filing in filings]
+        existing = Filing.objects.filter(token=filings[0].token, filer=filer).first()
         if existing is None:
             raise
-        return existing
-    return filing
+        return [existing]
+    return filings
 
 
 def _previous(
@@ -608,6 +668,7 @@ def filing_submit_proxy(
     request: HttpRequest | None = None,
     bulk_job: int | None = None,
     previous: dict[uuid.UUID, Filing] | None = None,
+    batch: FilingBatch | None = None,
 ) -> Filing:
     """NF-4 (001 Q20): an organization files, on a registered resident's request, that
     resident's notification of the change of the organization's name or address.
@@ -615,6 +676,8 @@ def filing_submit_proxy(
     ``bulk_job``: the bulk job (``zairyu.bulk``) the filing comes from: its filer gets the
     job's one summary mail instead of a mail per filing, and the job queues the registration.
     ``previous``: ``previous_filings`` of the batch's tokens (default: looked up here).
+    ``batch``: a ``FilingBatch`` that writes the new filing with the batch's others (the
+    filing returned is then written by ``batch.write()``).
     """
     existing = _previous(token, user, previous)
     if existing is not None:
@@ -674,6 +737,7 @@ def filing_submit_proxy(
         resident_account=accounts[0],
         card=card,
         request=request,
+        batch=batch,
     )
 
 
@@ -690,10 +754,12 @@ def filing_submit_organization(
     request: HttpRequest | None = None,
     bulk_job: int | None = None,
     previous: dict[uuid.UUID, Filing] | None = None,
+    batch: FilingBatch | None = None,
 ) -> Filing:
     """NF-3 (001 Q16-Q18): an organization's Art. 19-17 notification — acceptance started or
     ended for one resident (``face``), or a school's roster as of 1 May / 1 November
-    (``roster`` and ``as_of``). ``bulk_job`` and ``previous`` as for ``filing_submit_proxy``."""
+    (``roster`` and ``as_of``). ``bulk_job``, ``previous`` and ``batch`` (not for a roster) as
+    for ``filing_submit_proxy``."""
     existing = _previous(token, user, previous)
     if existing is not None:
         return existing
@@ -760,6 +826,7 @@ def filing_submit_organization(
         organization=organization,
         card=card,
         request=request,
+        batch=batch,
     )
 
 
