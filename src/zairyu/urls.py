@@ -3,10 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from zairyu.api.api import api
+
 urlpatterns = [
     path("", include("zairyu.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/api-keys/", include("zairyu.api.urls")),
     path("accounts/", include("zairyu.accounts.urls")),
+    path("api/v1/", api.urls),
     path("reference/", include("zairyu.reference.urls")),
     path("backoffice/applications/", include("zairyu.backoffice.applications_urls")),
     path("backoffice/service-o/", include("zairyu.backoffice.service_o_urls")),

@@ -118,6 +118,8 @@ def keepalive(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """After sign-in: the services and menus the user's category allows."""
+    from zairyu.api.services import may_hold_keys
+
     user = request.user
     return render(
         request,
@@ -128,6 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
             and user.category != Category.COE_RECIPIENT,
             "coe_recipient": user.category == Category.COE_RECIPIENT,
             "back_office": user.is_back_office,
+            "api_keys": may_hold_keys(user),
         },
     )
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "zairyu.applications",
     "zairyu.bulk",
     "zairyu.backoffice",
+    "zairyu.api",
 ]
 
 MIDDLEWARE = [

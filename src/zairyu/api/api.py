@@ -1,0 +1,283 @@
+"""The REST API (UX-5), mounted at /api/v1/: bulk filing for organizations' HR and school
+systems — the kinds and their columns, uploading a file, reading a job's state and rows.
+
+Authentication: ``Authorization: Bearer zr_<prefix>_<secret>``, a key issued on the account's
+"API keys" page (``services.api_key_issue``). Failed keys count against the client address as
+failed log-ins do (SEC-5): past the limit the address gets 429 until the window ends. Every
+operation goes through the same services and selectors as the pages: a job is reachable only
+by the account that uploaded it, with the same 404 for another's and a missing one (SEC-1).
+The OpenAPI document is at /api/v1/openapi.json (no interactive page: the CSP allows no
+third-party script).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import File, Form, NinjaAPI, Status
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+
+from zairyu.accounts import rules as account_rules
+from zairyu.audit.services import client_ip
+from zairyu.bulk import selectors as bulk_selectors
+from zairyu.bulk import services as bulk_services
+from zairyu.bulk.kinds import get_kind, kinds_for
+from zairyu.bulk.models import Job, JobState
+from zairyu.core import ratelimit
+
+from . import services
+from .schemas import JobOut, KindOut, Problem, RowOut
+
+
+class TooManyAttempts(Exception):
+    pass
+
+
+class KeyAuth(HttpBearer):
+    openapi_description = "An API key from the account's API keys page: zr_<prefix>_<secret>."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        limit, window = account_rules.login_rate_limit()
+        key = f"api-key:{client_ip(request) or '-'}"
+        if ratelimit.exceeded(key, limit=limit, window=window):
+            raise TooManyAttempts
+        user = services.api_key_user(token)
+        if user is None:
+            ratelimit.hit(key, limit=limit, window=window)
+            return None
+        request.user = user
+        # As on the pages once signed in: the account's language (docs/decisions/0003);
+        # before that (a refused key) Japanese.
+        translation.activate(user.language or settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
+        return user
+
+
+api = NinjaAPI(
+    title="Zairyu API",
+    version="1",
+    description=__doc__,
+    urls_namespace="api",
+    docs_url=None,
+    auth=KeyAuth(),
+)
+
+ERRORS = {400: Problem, 401: Problem, 404: Problem, 422: Problem, 429: Problem}
+
+
+def _problem(detail: str, errors: list | None = None) -> dict:
+    return {"detail": detail, "errors": errors or []}
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request, exc):
+    return api.create_response(
+        request,
+        _problem(_("Send a valid API key: Authorization: Bearer zr_…")),
+        status=401,
+    )
+
+
+@api.exception_handler(TooManyAttempts)
+def _too_many(request, exc):
+    return api.create_response(
+        request,
+        _problem(_("Too many failed attempts from this address. Try again in 15 minutes.")),
+        status=429,
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, _problem(_("Not found.")), status=404)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    errors = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", [])[1:]),
+            "code": str(error.get("type", "invalid")),
+            "message": str(error.get("msg", "")),
+        }
+        for error in exc.errors
+    ]
+    return api.create_response(
+        request, _problem(_("The request is not valid."), errors), status=422
+    )
+
+
+def _field_problems(exc: ValidationError) -> list[dict]:
+    found = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                found.append(
+                    {
+                        "field": "" if field == "__all__" else field,
+                        "code": error.code or "invalid",
+                        "message": " ".join(error.messages),
+                    }
+                )
+    else:
+        for error in exc.error_list:
+            found.append(
+                {"field": "", "code": error.code or "invalid", "message": " ".join(error.messages)}
+            )
+    return found
+
+
+def _job(job: Job) -> dict:
+    return {
+        "id": job.pk,
+        "number": job.number,
+        "kind": job.kind,
+        "state": job.state,
+        "state_label": str(JobState(job.state).label),
+        "final": job.is_final,
+        "percent": job.percent,
+        "file_name": job.file_name,
+        "file_format": job.file_format,
+        "total_rows": job.total_rows,
+        "processed_rows": job.processed_rows,
+        "accepted_rows": job.accepted_rows,
+        "error_rows": job.error_rows,
+        "reasons": list(job.reasons or []),
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+@api.get("/bulk/kinds", response={200: list[KindOut], **ERRORS}, tags=["bulk filing"])
+def bulk_kinds(request: HttpRequest):
+    """The kinds of bulk filing this account may use, with their columns and options."""
+    user = request.auth
+    return [
+        {
+            "key": kind.key,
+            "service": kind.service,
+            "title": str(kind.title),
+            "description": str(kind.description),
+            "columns": [
+                {
+                    "name": column.name,
+                    "label": column.label,
+                    "required": column.required,
+                    "type": column.type,
+                    "help_text": column.help_text,
+                    "choices": [[code, str(label)] for code, label in column.choices],
+                }
+                for column in kind.columns(user)
+            ],
+            "options": list(kind.option_fields(user)),
+        }
+        for kind in kinds_for(user)
+    ]
+
+
+@api.post("/bulk/jobs", response={201: JobOut, **ERRORS}, tags=["bulk filing"])
+def bulk_upload(
+    request: HttpRequest,
+    kind: Form[str],
+    file: File[UploadedFile],
+    options: Form[str] = "{}",
+):
+    """Upload a filled-in template (.xlsx or .csv, at most 300 rows) of ``kind``.
+
+    ``options``: a JSON object of the kind's options (``GET /bulk/kinds``), e.g.
+    ``{"not_bound_to_report": true}``. The answer is the job: ``received`` (its rows are
+    filed in the background; poll ``GET /bulk/jobs/{id}``) or ``reception_error`` with the
+    ``reasons`` the whole file was refused (BK-3).
+    """
+    user = request.auth
+    row_kind = get_kind(kind)
+    if row_kind is None or not row_kind.available_to(user):
+        return Status(
+            422,
+            _problem(
+                _("Choose one of the kinds of filing offered (GET /bulk/kinds)."),
+                [
+                    {
+                        "field": "kind",
+                        "code": "kind",
+                        "message": _("Unknown kind: %(kind)s") % {"kind": kind},
+                    }
+                ],
+            ),
+        )
+    try:
+        parsed = json.loads(options or "{}")
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        return Status(
+            422,
+            _problem(
+                _("options must be a JSON object, e.g. {}."),
+                [{"field": "options", "code": "invalid", "message": _("Not a JSON object.")}],
+            ),
+        )
+    try:
+        job = bulk_services.bulk_upload(
+            user=user,
+            file=file,
+            kind=row_kind.key,
+            options=parsed,
+            file_name=file.name or "",
+            request=request,
+        )
+    except ValidationError as exc:
+        return Status(422, _problem(_("The upload was refused."), _field_problems(exc)))
+    return Status(201, _job(job))
+
+
+@api.get("/bulk/jobs/{job_id}", response={200: JobOut, **ERRORS}, tags=["bulk filing"])
+def bulk_job(request: HttpRequest, job_id: int):
+    """A job this account uploaded: its state and counts (``final`` once done)."""
+    return Status(200, _job(bulk_selectors.job_for(request.auth, job_id)))
+
+
+@api.get("/bulk/jobs/{job_id}/rows", response={200: list[RowOut], **ERRORS}, tags=["bulk filing"])
+def bulk_job_rows(request: HttpRequest, job_id: int, state: str = ""):
+    """The rows of a job: what each created (``object_number``) or its errors by column.
+    ``state``: only ``accepted``, ``error`` or ``pending`` rows."""
+    job = bulk_selectors.job_for(request.auth, job_id)
+    rows = job.rows.order_by("row_number")
+    if state:
+        if state not in ("accepted", "error", "pending"):
+            return Status(
+                422,
+                _problem(
+                    _("state must be accepted, error or pending."),
+                    [{"field": "state", "code": "invalid_choice", "message": state}],
+                ),
+            )
+        rows = rows.filter(state=state)
+    return Status(
+        200,
+        [
+            {
+                "row_number": row.row_number,
+                "state": row.state,
+                "errors": [
+                    {
+                        "column": error.get("column", ""),
+                        "code": error.get("code", ""),
+                        "message": error.get("message", ""),
+                    }
+                    for error in row.errors
+                ],
+                "object_type": row.object_type,
+                "object_number": row.object_number,
+            }
+            for row in rows
+        ],
+    )
