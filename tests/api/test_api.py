@@ -5,6 +5,7 @@ rate-limited like failed log-ins (SEC-5)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.conf import settings
@@ -26,6 +27,8 @@ from zairyu.api.services import MAX_ACTIVE_KEYS, api_key_issue, api_key_revoke
 from zairyu.audit.models import AuditEvent
 from zairyu.bulk.models import Job
 from zairyu.bulk.services import bulk_process
+from zairyu.filings.models import Filing
+from zairyu.filings.services import filing_register
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +199,17 @@ def test_ux5_upload_then_state_and_rows_with_errors_by_cell(client):
         f"{API}/bulk/jobs/{job['id']}/rows", {"state": "accepted"}, **_bearer(text)
     ).json()
     assert [r["object_number"][:1] for r in accepted] == ["N", "N"]
+    number = accepted[0]["object_number"]
+    filing = client.get(f"{API}/filings/{number}", **_bearer(text)).json()
+    assert (filing["number"], filing["state"], filing["final"]) == (number, "registering", False)
+    filing_register(filing_id=Filing.objects.get(pk=int(number[1:])).pk)  # the registry's part
+    filing = client.get(f"{API}/filings/{number}", **_bearer(text)).json()
+    assert (filing["state"], filing["error_message"]) == ("registered", "")
+    assert filing["registered_at"]
+    other, other_text = _keyed()
+    for wrong in (number, "N9999999999", "not-a-number"):
+        response = client.get(f"{API}/filings/{wrong}", **_bearer(other_text))
+        assert response.status_code == 404, wrong
     assert (
         client.get(
             f"{API}/bulk/jobs/{job['id']}/rows", {"state": "lost"}, **_bearer(text)
@@ -271,16 +285,13 @@ def test_sec1_every_api_operation_needs_a_key(client):
     from tests.filings.factories import make_officer
 
     document = client.get(f"{API}/openapi.json").json()
-    operations = [
-        (method, path.replace("{job_id}", "1"))
-        for path, item in document["paths"].items()
-        for method in item
-    ]
-    assert len(operations) >= 4
+    operations = [(method, path) for path, item in document["paths"].items() for method in item]
+    assert len(operations) >= 5
     for method, path in operations:
-        response = getattr(client, method)(path)
-        assert response.status_code == 401, (method, path, response.status_code)
-        assert document["paths"][path.replace("/1", "/{job_id}")][method]["security"]
+        concrete = re.sub(r"\{[a-z_]+\}", "1", path)
+        response = getattr(client, method)(concrete)
+        assert response.status_code == 401, (method, concrete, response.status_code)
+        assert document["paths"][path][method]["security"]
     for user in (make_officer(), make_resident()[0]):
         with pytest.raises(ValidationError):
             api_key_issue(user=user, name="not theirs")

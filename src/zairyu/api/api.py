@@ -32,9 +32,13 @@ from zairyu.bulk import services as bulk_services
 from zairyu.bulk.kinds import get_kind, kinds_for
 from zairyu.bulk.models import Job, JobState
 from zairyu.core import ratelimit
+from zairyu.filings import errors as filing_errors
+from zairyu.filings import selectors as filing_selectors
+from zairyu.filings.labels import local_name
+from zairyu.filings.models import FilingState
 
 from . import services
-from .schemas import JobOut, KindOut, Problem, RowOut
+from .schemas import FilingOut, JobOut, KindOut, Problem, RowOut
 
 
 class TooManyAttempts(Exception):
@@ -280,4 +284,35 @@ def bulk_job_rows(request: HttpRequest, job_id: int, state: str = ""):
             }
             for row in rows
         ],
+    )
+
+
+@api.get("/filings/{number}", response={200: FilingOut, **ERRORS}, tags=["notifications"])
+def filing(request: HttpRequest, number: str):
+    """A notification (届出, service N) this account's organization filed, by its number
+    (N0000000123, as in a job's rows): its state — 登録中 registering until the bureau's
+    registry took it, then registered or error with the reason (NF-5, NF-6)."""
+    pk = filing_selectors.filing_number_pk(number)
+    if pk is None:
+        raise Http404
+    found = filing_selectors.access_filing_by_id(request.auth, pk)
+    return Status(
+        200,
+        {
+            "number": found.number,
+            "event": found.event_id,
+            "event_name": local_name(found.event),
+            "state": found.state,
+            "state_label": str(FilingState(found.state).label),
+            "final": found.is_final,
+            "filed_at": found.filed_at,
+            "deadline": found.deadline,
+            "late": found.late,
+            "registered_at": found.registered_at,
+            "error_message": (
+                filing_errors.error_message(found.error_code, found.error_params)
+                if found.error_code
+                else ""
+            ),
+        },
     )

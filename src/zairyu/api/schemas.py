@@ -73,3 +73,17 @@ class RowOut(Schema):
     errors: list[CellProblem]
     object_type: str
     object_number: str
+
+
+class FilingOut(Schema):
+    number: str
+    event: str
+    event_name: str
+    state: str
+    state_label: str
+    final: bool
+    filed_at: dt.datetime
+    deadline: dt.date
+    late: bool
+    registered_at: dt.datetime | None
+    error_message: str
