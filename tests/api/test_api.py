@@ -27,7 +27,6 @@ from zairyu.api.services import MAX_ACTIVE_KEYS, api_key_issue, api_key_revoke
 from zairyu.audit.models import AuditEvent
 from zairyu.bulk.models import Job
 from zairyu.bulk.services import bulk_process
-from zairyu.filings.models import Filing
 from zairyu.filings.services import filing_register
 
 pytestmark = pytest.mark.django_db
@@ -199,17 +198,22 @@ def test_ux5_upload_then_state_and_rows_with_errors_by_cell(client):
         f"{API}/bulk/jobs/{job['id']}/rows", {"state": "accepted"}, **_bearer(text)
     ).json()
     assert [r["object_number"][:1] for r in accepted] == ["N", "N"]
-    number = accepted[0]["object_number"]
-    filing = client.get(f"{API}/filings/{number}", **_bearer(text)).json()
-    assert (filing["number"], filing["state"], filing["final"]) == (number, "registering", False)
-    filing_register(filing_id=Filing.objects.get(pk=int(number[1:])).pk)  # the registry's part
-    filing = client.get(f"{API}/filings/{number}", **_bearer(text)).json()
-    assert (filing["state"], filing["error_message"]) == ("registered", "")
-    assert filing["registered_at"]
+    filing_id = accepted[0]["object_id"]
+    filing = client.get(f"{API}/filings/{filing_id}", **_bearer(text)).json()
+    assert filing["number"] == accepted[0]["object_number"]
+    assert (filing["kind"], filing["state"], filing["final"]) == (
+        "school_acceptance_start",
+        "registering",
+        False,
+    )
+    filing_register(filing_id=int(filing_id))  # the registry's part
+    filing = client.get(f"{API}/filings/{filing_id}", **_bearer(text)).json()
+    assert (filing["state"], filing["message"]) == ("registered", "")
     other, other_text = _keyed()
-    for wrong in (number, "N9999999999", "not-a-number"):
+    for wrong in (filing_id, "99999999"):
         response = client.get(f"{API}/filings/{wrong}", **_bearer(other_text))
         assert response.status_code == 404, wrong
+    assert client.get(f"{API}/filings/N1", **_bearer(text)).status_code == 422
     assert (
         client.get(
             f"{API}/bulk/jobs/{job['id']}/rows", {"state": "lost"}, **_bearer(text)
@@ -307,3 +311,57 @@ def test_ux3_api_answers_in_the_accounts_language(client):
     assert response.json()["detail"] != (
         "Choose one of the kinds of filing offered (GET /bulk/kinds)."
     )
+
+
+def test_ux5_service_o_filing_state_through_the_api(client):
+    from tests.bulk.test_service_o_kinds import CHANGE, change_items
+    from tests.filings.service_o.conftest import make_o_account, worker
+
+    ssw, _org = make_o_account(language="en")
+    _key, text = api_key_issue(user=ssw, name="登録支援システム")
+    rows = [worker(n) for n in range(1, 3)]
+    response = _upload(
+        client, text, csv_file(CHANGE, ssw, rows), kind=CHANGE, options=json.dumps(change_items())
+    )
+    assert response.status_code == 201, response.content
+    bulk_process(job_id=response.json()["id"])
+    rows = client.get(f"{API}/bulk/jobs/{response.json()['id']}/rows", **_bearer(text)).json()
+    assert {r["object_type"] for r in rows} == {"filings.ofiling"}
+    filing_id = rows[0]["object_id"]
+    found = client.get(f"{API}/service-o/filings/{filing_id}", **_bearer(text)).json()
+    assert (found["kind"], found["state"], found["message"]) == (
+        "ssw_contract_change",
+        "pending",
+        "",
+    )
+    assert found["number"].startswith("O")
+    other, other_text = _keyed()
+    assert (
+        client.get(f"{API}/service-o/filings/{filing_id}", **_bearer(other_text)).status_code == 404
+    )
+
+
+def test_ux5_application_state_through_the_api(client, settings):
+    from tests.applications.factories import make_lawyer
+    from tests.bulk.test_service_a_kinds import EXTENSION, OPTIONS, holder, row_for
+
+    settings.ZAIRYU_SERVICE_A_ALLOWED_NETWORKS = []
+    lawyer = make_lawyer()
+    _key, text = api_key_issue(user=lawyer, name="事務所システム")
+    good, bad = holder(11), holder(12)
+    rows = [row_for(good), row_for(bad, applicant_email="not-an-address")]
+    response = _upload(
+        client, text, csv_file(EXTENSION, lawyer, rows), kind=EXTENSION, options=json.dumps(OPTIONS)
+    )
+    assert response.status_code == 201, response.content
+    bulk_process(job_id=response.json()["id"])
+    rows = client.get(f"{API}/bulk/jobs/{response.json()['id']}/rows", **_bearer(text)).json()
+    states = {}
+    for row in rows:
+        found = client.get(f"{API}/applications/{row['object_id']}", **_bearer(text)).json()
+        assert found["kind"] == "extension"
+        states[row["state"]] = found["state"]
+    assert states == {"accepted": "draft", "error": "bulk_error"}  # BK-5
+    other, other_text = _keyed()
+    missing = client.get(f"{API}/applications/{rows[0]['object_id']}", **_bearer(other_text))
+    assert missing.status_code == 404

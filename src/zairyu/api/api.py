@@ -26,6 +26,8 @@ from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
 from zairyu.accounts import rules as account_rules
+from zairyu.applications import selectors as application_selectors
+from zairyu.applications.models import ApplicationState
 from zairyu.audit.services import client_ip
 from zairyu.bulk import selectors as bulk_selectors
 from zairyu.bulk import services as bulk_services
@@ -36,9 +38,11 @@ from zairyu.filings import errors as filing_errors
 from zairyu.filings import selectors as filing_selectors
 from zairyu.filings.labels import local_name
 from zairyu.filings.models import FilingState
+from zairyu.filings.service_o import selectors as ofiling_selectors
+from zairyu.filings.service_o.models import OFilingState
 
 from . import services
-from .schemas import FilingOut, JobOut, KindOut, Problem, RowOut
+from .schemas import JobOut, KindOut, Problem, RecordOut, RowOut
 
 
 class TooManyAttempts(Exception):
@@ -280,6 +284,7 @@ def bulk_job_rows(request: HttpRequest, job_id: int, state: str = ""):
                     for error in row.errors
                 ],
                 "object_type": row.object_type,
+                "object_id": row.object_id,
                 "object_number": row.object_number,
             }
             for row in rows
@@ -287,32 +292,51 @@ def bulk_job_rows(request: HttpRequest, job_id: int, state: str = ""):
     )
 
 
-@api.get("/filings/{number}", response={200: FilingOut, **ERRORS}, tags=["notifications"])
-def filing(request: HttpRequest, number: str):
-    """A notification (届出, service N) this account's organization filed, by its number
-    (N0000000123, as in a job's rows): its state — 登録中 registering until the bureau's
-    registry took it, then registered or error with the reason (NF-5, NF-6)."""
-    pk = filing_selectors.filing_number_pk(number)
-    if pk is None:
-        raise Http404
-    found = filing_selectors.access_filing_by_id(request.auth, pk)
-    return Status(
-        200,
-        {
-            "number": found.number,
-            "event": found.event_id,
-            "event_name": local_name(found.event),
-            "state": found.state,
-            "state_label": str(FilingState(found.state).label),
-            "final": found.is_final,
-            "filed_at": found.filed_at,
-            "deadline": found.deadline,
-            "late": found.late,
-            "registered_at": found.registered_at,
-            "error_message": (
-                filing_errors.error_message(found.error_code, found.error_params)
-                if found.error_code
-                else ""
-            ),
-        },
+def _record(found, *, kind, state_label: str, message: str = "") -> dict:
+    return {
+        "id": found.pk,
+        "number": found.number,
+        "kind": kind.pk,
+        "kind_name": local_name(kind),
+        "state": found.state,
+        "state_label": state_label,
+        "final": found.is_final,
+        "state_changed_at": found.state_changed_at,
+        "message": message,
+    }
+
+
+@api.get("/filings/{filing_id}", response={200: RecordOut, **ERRORS}, tags=["state"])
+def filing(request: HttpRequest, filing_id: int):
+    """A notification (届出, service N) this account's organization filed (a row's
+    ``object_id``): 登録中 registering until the registry took it, then registered, or error
+    with the reason in ``message`` (NF-5, NF-6)."""
+    found = filing_selectors.access_filing_by_id(request.auth, filing_id)
+    message = (
+        filing_errors.error_message(found.error_code, found.error_params)
+        if found.error_code
+        else ""
     )
+    label = str(FilingState(found.state).label)
+    return Status(200, _record(found, kind=found.event, state_label=label, message=message))
+
+
+@api.get("/service-o/filings/{filing_id}", response={200: RecordOut, **ERRORS}, tags=["state"])
+def service_o_filing(request: HttpRequest, filing_id: int):
+    """A filing of the organization filings system (service O) this account's organization
+    made: 処理待ち pending, 返却中 returned (with the officer's correction request in
+    ``message``), 完了 completed or withdrawn (OF-2)."""
+    found = ofiling_selectors.access_ofiling_by_id(request.auth, filing_id)
+    label = str(OFilingState(found.state).label)
+    message = found.correction_request if found.state == OFilingState.RETURNED else ""
+    return Status(200, _record(found, kind=found.kind, state_label=label, message=message))
+
+
+@api.get("/applications/{application_id}", response={200: RecordOut, **ERRORS}, tags=["state"])
+def application(request: HttpRequest, application_id: int):
+    """An application (在留申請, service A) this account filed or, for organization staff,
+    a draft of their organization (A-11 states; a bulk row's application starts as 入力完了
+    or エラー(一括登録), BK-5)."""
+    found = application_selectors.access_application_by_id(request.auth, application_id)
+    label = str(ApplicationState(found.state).label)
+    return Status(200, _record(found, kind=found.procedure, state_label=label))

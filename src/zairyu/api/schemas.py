@@ -72,18 +72,20 @@ class RowOut(Schema):
     state: str
     errors: list[CellProblem]
     object_type: str
+    object_id: str
     object_number: str
 
 
-class FilingOut(Schema):
+class RecordOut(Schema):
+    """A record a row created, as its filer sees it: a notification (service N), an
+    organization filing (service O) or an application (service A)."""
+
+    id: int
     number: str
-    event: str
-    event_name: str
+    kind: str
+    kind_name: str
     state: str
     state_label: str
     final: bool
-    filed_at: dt.datetime
-    deadline: dt.date
-    late: bool
-    registered_at: dt.datetime | None
-    error_message: str
+    state_changed_at: dt.datetime
+    message: str
