@@ -9,11 +9,7 @@ import urllib.request
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.accounts.factories import PASSWORD, UserFactory
-from tests.filings.factories import make_organization
-from zairyu.accounts.models import Category, OrganizationAccount
-from zairyu.cards.models import Organization
-from zairyu.core import clock
+from tests.e2e.accounts import sign_in_in_english, university_account
 
 from .test_bulk import reference_data  # noqa: F401  (the reference rows, restored)
 
@@ -30,32 +26,8 @@ def _get(url: str, key: str) -> tuple[int, dict]:
 
 
 def test_ux5_university_issues_a_key_its_system_uses_it_then_revokes_it(live_server, page):
-    organization = make_organization(kind=Organization.Kind.UNIVERSITY, name="法務大学")
-    user = UserFactory(
-        username="Houmu-Univ02",
-        category=Category.ORGANIZATION,
-        uses_service_n=True,
-        language="en",
-        display_name=organization.name,
-        last_used_at=clock.now(),
-        date_joined=clock.now(),
-    )
-    OrganizationAccount.objects.create(
-        user=user,
-        organization=organization,
-        registered_at=clock.now(),
-        submitted_via="counter",
-        submitter_name="担当者",
-        staff_id_document="staff_card",
-    )
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Language", exact=False).select_option("en")
-    page.get_by_role("button", name="言語を変更").click()
-    page.wait_for_load_state()
-    page.fill("#id_auth_id", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    user = university_account("Houmu-Univ02")
+    sign_in_in_english(page, live_server, user)
 
     page.goto(live_server.url + "/accounts/")
     page.get_by_role("link", name="API keys (for your systems)").click()

@@ -17,15 +17,11 @@ from django.apps import apps
 from django.db import connection
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.accounts.factories import PASSWORD, UserFactory
 from tests.bulk.helpers import ROSTER, card_row, csv_file, students
-from tests.filings.factories import make_organization
-from zairyu.accounts.models import Category, OrganizationAccount
+from tests.e2e.accounts import sign_in_in_english, university_account
 from zairyu.bulk import services as bulk_services
 from zairyu.bulk import tasks as bulk_tasks
 from zairyu.bulk.models import Job, JobState
-from zairyu.cards.models import Organization
-from zairyu.core import clock
 from zairyu.filings import tasks as filing_tasks
 from zairyu.filings.models import Filing
 from zairyu.reference import cache
@@ -84,35 +80,11 @@ def worker(monkeypatch, settings):
 
 
 def test_bk1_bk6_university_uploads_300_student_roster_and_sees_progress(live_server, page, worker):
-    organization = make_organization(kind=Organization.Kind.UNIVERSITY, name="法務大学")
-    user = UserFactory(
-        username="Houmu-Univ01",
-        category=Category.ORGANIZATION,
-        uses_service_n=True,
-        language="en",
-        display_name=organization.name,
-        last_used_at=clock.now(),
-        date_joined=clock.now(),
-    )
-    OrganizationAccount.objects.create(
-        user=user,
-        organization=organization,
-        registered_at=clock.now(),
-        submitted_via="counter",
-        submitter_name="担当者",
-        staff_id_document="staff_card",
-    )
+    user = university_account("Houmu-Univ01")
     cards = students(300)
     content = csv_file(ROSTER, user, [card_row(c) for c in cards], language="ja")
 
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Language", exact=False).select_option("en")
-    page.get_by_role("button", name="言語を変更").click()
-    page.wait_for_load_state()
-    page.fill("#id_auth_id", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    sign_in_in_english(page, live_server, user)
 
     # My page → bulk filing → the roster's upload page.
     page.goto(live_server.url + "/accounts/")
