@@ -1,11 +1,12 @@
-"""The REST API (UX-5), mounted at /api/v1/: bulk filing for organizations' HR and school
-systems — the kinds and their columns, uploading a file, reading a job's state and rows.
+"""The REST API (UX-5), mounted at /api/v1/, for organizations' HR and school systems: bulk
+filing (the kinds and their columns, uploading a file, a job's state and rows) and the state
+of each record a row made (a notification, a service O filing, an application). docs/api.md.
 
 Authentication: ``Authorization: Bearer zr_<prefix>_<secret>``, a key issued on the account's
 "API keys" page (``services.api_key_issue``). Failed keys count against the client address as
 failed log-ins do (SEC-5): past the limit the address gets 429 until the window ends. Every
-operation goes through the same services and selectors as the pages: a job is reachable only
-by the account that uploaded it, with the same 404 for another's and a missing one (SEC-1).
+operation goes through the same services and selectors as the pages: a job or a record is
+reachable only as on the pages, with the same 404 for another's and a missing one (SEC-1).
 The OpenAPI document is at /api/v1/openapi.json (no interactive page: the CSP allows no
 third-party script).
 """
