@@ -28,6 +28,7 @@ from zairyu.audit.models import AuditEvent
 from zairyu.bulk.models import Job
 from zairyu.bulk.services import bulk_process
 from zairyu.filings.services import filing_register
+from zairyu.mail.models import Mail
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,14 @@ def test_ux5_key_shown_once_stored_as_digest_and_audited(client):
     event = AuditEvent.objects.get(action="api.key.issued")
     assert text.split("_", 2)[2] not in json.dumps(event.after)
     assert client.get(f"{API}/bulk/kinds", **_bearer(text)).status_code == 200
+    # The account is told (a key its owner did not ask for gets noticed); never the secret.
+    mail = Mail.objects.get(template="api_key_issued")
+    assert mail.to_address == user.email and user.email
+    assert "人事システム" in mail.body and key.prefix in mail.body
+    assert text.split("_", 2)[2] not in mail.body
+    client.post(f"/accounts/api-keys/{key.pk}/revoke/")
+    revoked = Mail.objects.get(template="api_key_revoked")
+    assert revoked.to_address == user.email and "人事システム" in revoked.body
 
 
 def test_ux5_key_name_required_says_which_field(client):
@@ -307,10 +316,10 @@ def test_ux3_api_answers_in_the_accounts_language(client):
     _key, text = api_key_issue(user=user, name="学務システム")
     response = _upload(client, text, b"x", kind="n_19_17_no_such_event")
     assert response.status_code == 422
-    assert "GET /bulk/kinds" in response.json()["detail"]
-    assert response.json()["detail"] != (
-        "Choose one of the kinds of filing offered (GET /bulk/kinds)."
-    )
+    problem = response.json()
+    assert problem["detail"] == "アップロードが受け付けられませんでした。"
+    assert problem["errors"][0]["field"] == "kind"
+    assert not problem["errors"][0]["message"].isascii()  # the service's message, in Japanese
 
 
 def test_ux5_service_o_filing_state_through_the_api(client):

@@ -32,8 +32,8 @@ from zairyu.applications.models import ApplicationState
 from zairyu.audit.services import client_ip
 from zairyu.bulk import selectors as bulk_selectors
 from zairyu.bulk import services as bulk_services
-from zairyu.bulk.kinds import get_kind, kinds_for
-from zairyu.bulk.models import Job, JobState
+from zairyu.bulk.kinds import kinds_for
+from zairyu.bulk.models import Job, JobState, RowState
 from zairyu.core import ratelimit
 from zairyu.filings import errors as filing_errors
 from zairyu.filings import selectors as filing_selectors
@@ -207,21 +207,6 @@ def bulk_upload(
     ``reasons`` the whole file was refused (BK-3).
     """
     user = request.auth
-    row_kind = get_kind(kind)
-    if row_kind is None or not row_kind.available_to(user):
-        return Status(
-            422,
-            _problem(
-                _("Choose one of the kinds of filing offered (GET /bulk/kinds)."),
-                [
-                    {
-                        "field": "kind",
-                        "code": "kind",
-                        "message": _("Unknown kind: %(kind)s") % {"kind": kind},
-                    }
-                ],
-            ),
-        )
     try:
         parsed = json.loads(options or "{}")
     except ValueError:
@@ -238,7 +223,7 @@ def bulk_upload(
         job = bulk_services.bulk_upload(
             user=user,
             file=file,
-            kind=row_kind.key,
+            kind=kind,
             options=parsed,
             file_name=file.name or "",
             request=request,
@@ -261,7 +246,7 @@ def bulk_job_rows(request: HttpRequest, job_id: int, state: str = ""):
     job = bulk_selectors.job_for(request.auth, job_id)
     rows = job.rows.order_by("row_number")
     if state:
-        if state not in ("accepted", "error", "pending"):
+        if state not in RowState.values:
             return Status(
                 422,
                 _problem(

@@ -2,7 +2,8 @@
 
 Who may hold a key: an account that may use bulk filing (``bulk.kinds.kinds_for``: the
 organizations, schools and representatives the API serves). Each issue and revocation is
-audited (``api.key.issued`` / ``api.key.revoked``); the key itself never reaches the trail.
+audited (``api.key.issued`` / ``api.key.revoked``) and mailed to the account (``api_key_issued``
+/ ``api_key_revoked``) in the same transaction; the key itself never reaches either.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zairyu.accounts.models import User
 from zairyu.audit.services import audit_record
 from zairyu.bulk.kinds import kinds_for
 from zairyu.core import clock
+from zairyu.mail.services import mail_queue
 
 from .models import ApiKey
 
@@ -34,6 +36,20 @@ _SCHEME = "zr"
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _mail(key: ApiKey, template: str, at: dt.datetime) -> None:
+    """Tell the account that a key was issued or revoked (in the caller's transaction), so a
+    key its owner did not ask for is noticed."""
+    user = key.user
+    if user.email:
+        mail_queue(
+            template=template,
+            to=user.email,
+            language=user.language or "ja",
+            context={"user": user, "key": key, "at": at},
+            related=key,
+        )
 
 
 def may_hold_keys(user: User) -> bool:
@@ -88,6 +104,7 @@ def api_key_issue(
             after={"name": name, "prefix": prefix},
             request=request,
         )
+        _mail(key, "api_key_issued", key.created_at)
     return key, text
 
 
@@ -107,6 +124,7 @@ def api_key_revoke(*, user: User, key_id: int, request: HttpRequest | None = Non
                 after={"prefix": key.prefix},
                 request=request,
             )
+            _mail(key, "api_key_revoked", key.revoked_at)
     return key
 
 
