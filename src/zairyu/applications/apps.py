@@ -7,6 +7,7 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("Residence applications (service A)")
 
     def ready(self) -> None:
+        from zairyu.core.metrics import register_gauge
         from zairyu.core.work import register_housekeeper, register_sweeper
 
         from .services import draft_purge, receipt_sweep
@@ -16,3 +17,20 @@ class ApplicationsConfig(AppConfig):
         register_sweeper("applications_receipt", receipt_sweep)
         # drafts nobody saved for ZAIRYU_DRAFT_PURGE_DAYS are deleted daily.
         register_housekeeper("applications_drafts", draft_purge)
+        register_gauge(
+            "zairyu_applications_open",
+            "Applications (service A) filed and not decided yet, or in error, by state.",
+            _open_applications,
+        )
+
+
+def _open_applications():
+    from zairyu.core.metrics import count_by_state
+
+    from .models import Application, ApplicationState
+
+    S = ApplicationState
+    return count_by_state(
+        Application.objects.all(),
+        [S.SUBMITTED, S.EXAMINING, S.AWAITING_ISSUE, S.RECEIPT_ERROR],
+    )

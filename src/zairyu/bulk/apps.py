@@ -7,6 +7,7 @@ class BulkConfig(AppConfig):
     verbose_name = _("Bulk filing")
 
     def ready(self) -> None:
+        from zairyu.core.metrics import register_gauge
         from zairyu.core.work import register_housekeeper, register_sweeper
 
         from . import (
@@ -20,3 +21,14 @@ class BulkConfig(AppConfig):
         register_sweeper("bulk", bulk_sweep)
         # Finished jobs hold uploaded personal data: deleted after ZAIRYU_BULK_RETENTION_DAYS.
         register_housekeeper("bulk_retention", bulk_purge)
+        register_gauge(
+            "zairyu_bulk_jobs_open", "Bulk filing jobs not done yet, by state.", _open_jobs
+        )
+
+
+def _open_jobs():
+    from zairyu.core.metrics import count_by_state
+
+    from .models import Job, JobState
+
+    return count_by_state(Job.objects.all(), [JobState.RECEIVED, JobState.PROCESSING])

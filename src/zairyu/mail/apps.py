@@ -7,8 +7,24 @@ class MailConfig(AppConfig):
     verbose_name = _("Mail")
 
     def ready(self) -> None:
+        from zairyu.core.metrics import register_gauge
         from zairyu.core.work import register_sweeper
 
         from .services import mail_sweep
 
         register_sweeper("mail", mail_sweep)
+        register_gauge(
+            "zairyu_mail_unsent",
+            "Mails not sent yet, by state (queued, sending, failed).",
+            _unsent_mails,
+        )
+
+
+def _unsent_mails():
+    from zairyu.core.metrics import count_by_state
+
+    from .models import Mail
+
+    return count_by_state(
+        Mail.objects.all(), [Mail.State.QUEUED, Mail.State.SENDING, Mail.State.FAILED]
+    )

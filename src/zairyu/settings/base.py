@@ -251,6 +251,10 @@ MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 3600)
 # the links in registration mails. Never on in production.
 ZAIRYU_DEMO_MAILBOX = False
 
+# SEC-7: /metrics answers a Prometheus scraper sending "Authorization: Bearer <this token>";
+# unset, /metrics answers 404.
+ZAIRYU_METRICS_TOKEN = env_str("ZAIRYU_METRICS_TOKEN", "")
+
 # --- Background work (see DESIGN.md: the database row is the truth) ---------------------------
 # A worker that claims a row holds it for this long; a row still claimed after that is
 # considered abandoned (worker killed) and the sweeper hands it out again.
