@@ -6,7 +6,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_networks, env_str
+from .env import env_bool, env_choice, env_int, env_list, env_networks, env_str
 
 # src/zairyu/settings/base.py -> the repository root
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -335,13 +335,16 @@ ZAIRYU_HELPDESK = {
     "hours": env_str("HELPDESK_HOURS", "9:00-17:00"),
 }
 
+# SEC-7: "json" (one object per line, core/logs.py) or "plain"; production defaults to json.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "zairyu.core.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -62,3 +62,14 @@ def env_networks(name: str, default: list[str] | None = None) -> list[str]:
                 f"{name}: {value!r} is not an address range (CIDR, e.g. 203.0.113.0/24)."
             ) from exc
     return values
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (case-insensitive); anything else stops start-up with the list."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return lowered

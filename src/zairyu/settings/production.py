@@ -4,8 +4,8 @@ Passes ``manage.py check --deploy`` with no warnings (tests/test_settings.py run
 """
 
 from .base import *  # noqa: F403
-from .base import STORAGES, database_config
-from .env import env_bool, env_int, env_list, env_networks, env_required
+from .base import LOGGING, STORAGES, database_config
+from .env import env_bool, env_choice, env_int, env_list, env_networks, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in env_required("ALLOWED_HOSTS").split(",") if h.strip()]
@@ -33,6 +33,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# SEC-7: structured logs for the collector (core/logs.py), unless LOG_FORMAT=plain.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("plain", "json"))
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 
 # The demo JPKI test CA is never a trust anchor in production (ID-3).
 if env_bool("JPKI_TEST_CA", False):
