@@ -16,6 +16,7 @@ from tests.accounts.factories import PASSWORD
 from tests.applications import uploads_fixtures as f
 from tests.applications.factories import make_organization_staff
 from tests.cards.factories import make_card
+from tests.e2e.accounts import sign_in_in_english
 from zairyu.applications import services
 from zairyu.applications.models import Application, ApplicationState
 from zairyu.core import clock
@@ -79,14 +80,7 @@ def test_a3_a9_a10_staff_files_an_extension_with_a_break_in_the_middle(live_serv
     base = live_server.url
 
     # Sign in, switch to English, and open the applications from My page.
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Language", exact=False).select_option("en")
-    page.get_by_role("button", name="言語を変更").click()
-    page.wait_for_load_state()
-    page.fill("#id_auth_id", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    sign_in_in_english(page, live_server, user)
     page.get_by_role("link", name="Residence applications (在留申請)").click()
     page.wait_for_load_state()
     assert page.url.endswith("/applications/")

@@ -9,8 +9,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.apps import apps
 
-from tests.accounts.factories import PASSWORD, UserFactory
+from tests.accounts.factories import UserFactory
 from tests.cards.factories import make_card
+from tests.e2e.accounts import sign_in_in_english
 from tests.filings.pdftext import pdf_text
 from zairyu.accounts.models import Category
 from zairyu.core import clock
@@ -57,14 +58,7 @@ def test_nf1_nf5_nf7_resident_files_new_contract_in_english(live_server, page):
     )
 
     # Sign in, then switch the site to English with the header's language form.
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Language", exact=False).select_option("en")
-    page.get_by_role("button", name="言語を変更").click()
-    page.wait_for_load_state()
-    page.fill("#id_auth_id", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    sign_in_in_english(page, live_server, user)
 
     # The notifications a 技術・人文知識・国際業務 holder files: the contract organization's.
     page.goto(live_server.url + "/notifications/")

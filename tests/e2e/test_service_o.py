@@ -13,6 +13,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.e2e.accounts import sign_in_in_english
 from tests.filings.factories import make_organization
 from zairyu.accounts.models import Category, OrganizationAccount
 from zairyu.backoffice.access import officer_group
@@ -93,14 +94,7 @@ def test_of4_bo4_ssw_files_difficulty_in_acceptance_and_officer_completes(live_s
     officer, device = tokyo_officer()
 
     # The organization signs in and switches the site to English.
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Language", exact=False).select_option("en")
-    page.get_by_role("button", name="言語を変更").click()
-    page.wait_for_load_state()
-    page.fill("#id_auth_id", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    sign_in_in_english(page, live_server, user)
 
     # My page leads to the organization filings; the SSW kinds are offered.
     page.goto(live_server.url + "/accounts/")
