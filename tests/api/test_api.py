@@ -20,7 +20,7 @@ from tests.bulk.helpers import (
     students,
     university,
 )
-from tests.filings.factories import make_resident
+from tests.filings.factories import make_organization_account, make_resident
 from zairyu.accounts.models import AccountState
 from zairyu.api.models import ApiKey
 from zairyu.api.services import MAX_ACTIVE_KEYS, api_key_issue, api_key_revoke
@@ -374,3 +374,26 @@ def test_ux5_application_state_through_the_api(client, settings):
     other, other_text = _keyed()
     missing = client.get(f"{API}/applications/{rows[0]['object_id']}", **_bearer(other_text))
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+def test_ux5_key_name_refused_by_the_service_whatever_the_caller(name):
+    user, _ = university()
+    with pytest.raises(ValidationError) as refused:
+        api_key_issue(user=user, name=name)
+    assert "name" in refused.value.message_dict
+    assert not ApiKey.objects.exists()
+
+
+def test_ux5_missing_option_refused_with_its_field(client):
+    """An accepting organization must declare it does not report to Hello Work (the kind's
+    option): the bulk service refuses the upload and the API names the option."""
+    from tests.bulk.helpers import ORG_START
+
+    user, _ = make_organization_account()
+    _key, text = api_key_issue(user=user, name="人事システム")
+    content = csv_file(ORG_START, user, [])
+    response = _upload(client, text, content, kind=ORG_START)
+    assert response.status_code == 422
+    assert "not_bound_to_report" in {e["field"] for e in response.json()["errors"]}
+    assert not Job.objects.exists()

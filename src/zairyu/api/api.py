@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from zairyu.applications.models import ApplicationState
 from zairyu.audit.services import client_ip
 from zairyu.bulk import selectors as bulk_selectors
 from zairyu.bulk import services as bulk_services
-from zairyu.bulk.kinds import kinds_for
+from zairyu.bulk.kinds import errors_from, kinds_for
 from zairyu.bulk.models import Job, JobState, RowState
 from zairyu.core import ratelimit
 from zairyu.filings import errors as filing_errors
@@ -125,23 +125,13 @@ def _invalid(request, exc):
 
 
 def _field_problems(exc: ValidationError) -> list[dict]:
-    found = []
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                found.append(
-                    {
-                        "field": "" if field == "__all__" else field,
-                        "code": error.code or "invalid",
-                        "message": " ".join(error.messages),
-                    }
-                )
-    else:
-        for error in exc.error_list:
-            found.append(
-                {"field": "", "code": error.code or "invalid", "message": " ".join(error.messages)}
-            )
-    return found
+    """A service's refusal as {field, code, message}: the conversion bulk filing uses for its
+    rows (``kinds.errors_from``), every named field kept ("" for the request as a whole)."""
+    fields = [name for name in getattr(exc, "error_dict", {}) if name != NON_FIELD_ERRORS]
+    return [
+        {"field": error.column, "code": error.code or "invalid", "message": error.message}
+        for error in errors_from(exc, fields)
+    ]
 
 
 def _job(job: Job) -> dict:
