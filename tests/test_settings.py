@@ -1,5 +1,6 @@
 """Production settings refuse to start unconfigured and pass `check --deploy`; durability."""
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,8 @@ GOOD_ENV = {
     "HELPDESK_PHONE": "0570-000-000",
     "HELPDESK_EMAIL": "helpdesk@zairyu.example.jp",
     "HELPDESK_HOURS": "9:00-17:00",
+    "FIELD_ENCRYPTION_KEYS": "p1:K2r0p3m8dYp9m3n6Qf4w1w3y8u5t2r7e9q0a1s2d3f4=",
+    "BLIND_INDEX_KEYS": "q1:Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGw=",
 }
 
 
@@ -53,6 +56,39 @@ def test_production_refuses_to_start_without(missing):
     result = manage("check", env=env)
     assert result.returncode != 0
     assert f"The environment variable {missing} must be set" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"])
+def test_sec3_production_refuses_to_start_without_keys(missing):
+    env = {k: v for k, v in GOOD_ENV.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or KEY_FILE) must be set" in result.stderr
+
+
+def test_sec3_production_refuses_a_malformed_key_without_showing_it():
+    env = {**GOOD_ENV, "FIELD_ENCRYPTION_KEYS": "p1:c2hvcnQ="}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "the key of entry 1 (p1) must be 32 bytes" in result.stderr
+    assert "c2hvcnQ" not in result.stderr
+
+
+def test_sec3_production_reads_the_keys_from_a_key_file(tmp_path):
+    key_file = tmp_path / "keys.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "encryption": GOOD_ENV["FIELD_ENCRYPTION_KEYS"],
+                "blind_index": GOOD_ENV["BLIND_INDEX_KEYS"],
+            }
+        )
+    )
+    env = {
+        k: v for k, v in GOOD_ENV.items() if k not in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
+    }
+    result = manage("check", env={**env, "KEY_FILE": str(key_file)})
+    assert result.returncode == 0, result.stderr
 
 
 def test_sqlite_runs_in_wal_mode_with_full_sync(db):

@@ -1,10 +1,15 @@
-"""A test CA trusted through the settings, shared by the JPKI and service A tests (ID-3)."""
+"""A test CA trusted through the settings, shared by the JPKI and service A tests (ID-3), and
+reading a card over HTTP: upload its certificate and sign the challenge the page shows."""
 
+import base64
 import datetime as dt
+import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zairyu.accounts.testca import CardCertificate, JpkiTestCA
 
@@ -58,3 +63,41 @@ def trusted(jpki_ca, settings, tmp_path) -> TrustedCA:
     authority = TrustedCA(ca=jpki_ca, crl_path=crl_path)
     authority.write_crl()
     return authority
+
+
+# --- Reading a card: the proof of possession (docs/jpki-proof-of-possession.md) ---------------
+
+_CHALLENGE_INPUT = re.compile(r'<input type="hidden" name="challenge" value="([^"]*)"')
+
+
+def upload(card: CardCertificate, name: str = "card.pem") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, card.pem(), content_type="application/x-pem-file")
+
+
+def pop_message(flow: str, challenge: str) -> bytes:
+    """What the card signs, written out from the documented interface (not from the code)."""
+    return b"zairyu-jpki-pop-v1\n" + flow.encode("ascii") + b"\n" + challenge.encode("ascii")
+
+
+def shown_challenge(response) -> str:
+    """The challenge a card-reading page carries in its form."""
+    found = _CHALLENGE_INPUT.search(response.content.decode())
+    assert found, "no challenge on the page"
+    return html.unescape(found.group(1))
+
+
+def signature_b64(card: CardCertificate, flow: str, challenge: str) -> str:
+    return base64.b64encode(card.sign(pop_message(flow, challenge))).decode("ascii")
+
+
+def read_card(client, url: str, card: CardCertificate, *, flow: str, signer=None, **post):
+    """Open the card-reading page at ``url``, sign its challenge with ``signer`` (the card
+    itself by default) for ``flow`` and send the certificate with the signature."""
+    challenge = shown_challenge(client.get(url))
+    data = {
+        "certificate": upload(card),
+        "challenge": challenge,
+        "signature": signature_b64(signer or card, flow, challenge),
+    }
+    data.update(post.pop("data", {}))
+    return client.post(url, data, **post)

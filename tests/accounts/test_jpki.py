@@ -13,10 +13,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from stdnum.jp import in_ as my_number
 
-from zairyu.accounts import jpki
+from zairyu.accounts import jpki, possession
 from zairyu.accounts.jpki import CertificateRefused, certificate_verify
 from zairyu.accounts.testca import (
+    demo_card_index,
+    demo_card_load,
     jpki_birth_date,
+    new_ec_key,
     new_key,
     printable_string,
     self_signed_card,
@@ -338,6 +341,56 @@ def test_id3_possession_of_the_card_key_is_checked(trusted):
     )
 
 
+def test_id3_ecdsa_p256_signatures_are_accepted_der_or_raw(trusted):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    card = trusted.card(key=new_ec_key())
+    message = b"zairyu-jpki-pop-v1\nrebind\nabc"
+    der = card.sign(message)
+    assert jpki.signature_verify(certificate=card.der(), message=message, signature=der)
+    r, s = decode_dss_signature(der)
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    assert jpki.signature_verify(certificate=card.der(), message=message, signature=raw)
+    flipped = raw[:-1] + bytes([raw[-1] ^ 1])
+    assert not jpki.signature_verify(certificate=card.der(), message=message, signature=flipped)
+    assert not jpki.signature_verify(certificate=card.der(), message=b"other", signature=raw)
+    # Another curve is not what the interface accepts.
+    p384 = trusted.card(key=ec.generate_private_key(ec.SECP384R1()))
+    assert not jpki.signature_verify(
+        certificate=p384.der(), message=message, signature=p384.sign(message)
+    )
+    # An RSA certificate with an ECDSA signature, and garbage, are simply not signatures.
+    rsa_card = trusted.card()
+    assert not jpki.signature_verify(certificate=rsa_card.der(), message=message, signature=der)
+    assert not jpki.signature_verify(certificate=rsa_card.der(), message=message, signature=b"")
+
+
+def test_id3_verified_certificate_carries_its_public_key_only(trusted):
+    card = trusted.card()
+    verified = certificate_verify(card.der())
+    assert verified.public_key == card.certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    message = b"zairyu-jpki-pop-v1\nrebind\nabc"
+    assert jpki.public_key_signature_verify(
+        public_key=verified.public_key, message=message, signature=card.sign(message)
+    )
+    assert not jpki.public_key_signature_verify(
+        public_key=b"not a key", message=message, signature=card.sign(message)
+    )
+
+
+def test_id3_possession_message_is_the_documented_bytes():
+    assert possession.message(flow="rebind", challenge="abc") == b"zairyu-jpki-pop-v1\nrebind\nabc"
+    assert possession.message(flow="register:relative", challenge="x-_y") == (
+        b"zairyu-jpki-pop-v1\nregister:relative\nx-_y"
+    )
+    for flow in ("", "login", "register:", "register:A", "rebind\n"):
+        with pytest.raises(ValueError):
+            possession.message(flow=flow, challenge="abc")
+
+
 def test_id3_bundled_test_ca_follows_debug_unless_set(settings):
     settings.ZAIRYU_JPKI_TEST_CA = None
     settings.DEBUG = False
@@ -361,6 +414,23 @@ def test_id3_demo_certificates_are_issued_once_and_behave_as_labelled(settings, 
     again = io.StringIO()
     call_command("issue_demo_certificates", directory=str(tmp_path), stdout=again)
     assert "already present" in again.getvalue()
+
+    # Each card keeps its own private key, readable by its owner only, never beside the
+    # downloadable certificates; a set without its keys (issued before they were kept) is
+    # issued again.
+    index = demo_card_index(tmp_path)
+    cards = [demo_card_load(tmp_path, entry) for entry in index]
+    assert all(cards)
+    assert len({card.key.public_key().public_numbers() for card in cards}) == len(cards)
+    for entry in index:
+        key_path = tmp_path / "card-keys" / entry["key"]
+        assert key_path.stat().st_mode & 0o777 == 0o600
+    assert not list((tmp_path / "cards").glob("*.key"))
+    (tmp_path / "card-keys" / "santos-maria.key").unlink()
+    reissued = io.StringIO()
+    call_command("issue_demo_certificates", directory=str(tmp_path), stdout=reissued)
+    assert "Issued: 7 demo card certificates" in reissued.getvalue()
+    assert all(demo_card_load(tmp_path, entry) for entry in demo_card_index(tmp_path))
 
     settings.ZAIRYU_JPKI_TEST_CA = True
     settings.ZAIRYU_JPKI_TEST_CA_DIR = tmp_path

@@ -24,7 +24,16 @@ from zairyu.core import clock
 from zairyu.mail.models import Mail
 
 from .factories import UserFactory
-from .jpki_support import BIRTH, NAME, impostor_ca, jpki_ca, other_ca, trusted
+from .jpki_support import (
+    BIRTH,
+    NAME,
+    impostor_ca,
+    jpki_ca,
+    other_ca,
+    read_card,
+    trusted,
+    upload,
+)
 
 # The shared fixtures, used here by name (pytest finds them as attributes of this module).
 FIXTURES = (impostor_ca, jpki_ca, other_ca, trusted)
@@ -42,10 +51,6 @@ def english_pages(client, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
-def upload(card, name="card.pem"):
-    return SimpleUploadedFile(name, card.pem(), content_type="application/x-pem-file")
-
-
 def account_fields(auth_id="wang-1990", email="wang@example.jp", **extra):
     return {
         "email": email,
@@ -56,11 +61,19 @@ def account_fields(auth_id="wang-1990", email="wang@example.jp", **extra):
     }
 
 
-def register_holder(client, card, *, category=Category.FOREIGN_NATIONAL, **fields):
-    response = client.post(
+def read_for(client, card, category=Category.FOREIGN_NATIONAL, **post):
+    """Registration step 1: the certificate and the card's signature of the page's challenge."""
+    return read_card(
+        client,
         reverse("accounts:service_a_register_certificate", args=[category]),
-        {"certificate": upload(card)},
+        card,
+        flow=f"register:{category}",
+        **post,
     )
+
+
+def register_holder(client, card, *, category=Category.FOREIGN_NATIONAL, **fields):
+    response = read_for(client, card, category)
     assert response.status_code == 302, response.context["form"].errors
     return client.post(
         reverse("accounts:service_a_register_details", args=[category]), account_fields(**fields)
@@ -87,10 +100,7 @@ def test_id3_registration_journey(client, trusted, django_capture_on_commit_call
     start = client.get(reverse("accounts:service_a_register"))
     assert start.status_code == 200
     assert reverse("accounts:service_a_register_lawyer") in start.content.decode()
-    response = client.post(
-        reverse("accounts:service_a_register_certificate", args=["foreign_national"]),
-        {"certificate": upload(card)},
-    )
+    response = read_for(client, card)
     details_url = reverse("accounts:service_a_register_details", args=["foreign_national"])
     assert response["Location"] == details_url
     page = client.get(details_url)
@@ -201,20 +211,14 @@ def test_id3_details_need_an_uploaded_certificate(client, trusted):
     assert response["Location"] == reverse(
         "accounts:service_a_register_certificate", args=["foreign_national"]
     )
-    # A certificate uploaded for another category does not carry over.
-    client.post(
-        reverse("accounts:service_a_register_certificate", args=["relative"]),
-        {"certificate": upload(trusted.card())},
-    )
+    # A card read for another category does not carry over.
+    assert read_for(client, trusted.card(), Category.RELATIVE).status_code == 302
     assert client.get(url).status_code == 302
 
 
 def test_id3_certificate_revoked_between_the_steps(client, trusted):
     card = trusted.card()
-    client.post(
-        reverse("accounts:service_a_register_certificate", args=["foreign_national"]),
-        {"certificate": upload(card)},
-    )
+    read_for(client, card)
     trusted.write_crl(revoked=[card.serial])
     response = client.post(
         reverse("accounts:service_a_register_details", args=["foreign_national"]),
@@ -264,11 +268,12 @@ def test_id3_unfinished_registration_blocks_until_its_link_expires(client, trust
 
 def test_id3_expired_unfinished_registration_frees_its_auth_id(client, trusted):
     register_holder(client, trusted.card())
-    taken = register_holder(client, trusted.card(), email="other@example.jp")
+    other_person = trusted.card(name="ＬＥＥ　ＳＯＯ")
+    taken = register_holder(client, other_person, email="other@example.jp")
     assert taken.context["form"].errors.as_data()["auth_id"][0].code == "auth_id_taken"
     with clock.travel(service_a.REGISTRATION_LINK_LIFETIME + dt.timedelta(minutes=1)):
         trusted.write_crl()
-        freed = register_holder(client, trusted.card(), email="other@example.jp")
+        freed = register_holder(client, other_person, email="other@example.jp")
         assert freed.status_code == 302
     assert User.objects.get(username="wang-1990").email == "other@example.jp"
 
@@ -288,10 +293,7 @@ def test_id3_auth_id_and_email_checks(client, trusted):
 
 def test_id3_fields_the_card_does_not_fill_are_typed(client, trusted):
     card = trusted.card(sex="", birth_date=None)
-    client.post(
-        reverse("accounts:service_a_register_certificate", args=["foreign_national"]),
-        {"certificate": upload(card)},
-    )
+    read_for(client, card)
     url = reverse("accounts:service_a_register_details", args=["foreign_national"])
     form = client.get(url).context["form"]
     assert "sex" in form.fields and "birth_date" in form.fields and "name" not in form.fields
@@ -307,10 +309,7 @@ def test_id3_my_number_typed_anywhere_is_refused_and_not_shown(client, trusted):
     from stdnum.jp import in_ as my_number
 
     number = "12345678901" + my_number.calc_check_digit("12345678901")
-    client.post(
-        reverse("accounts:service_a_register_certificate", args=["foreign_national"]),
-        {"certificate": upload(trusted.card())},
-    )
+    read_for(client, trusted.card())
     response = client.post(
         reverse("accounts:service_a_register_details", args=["foreign_national"]),
         account_fields(address=f"東京都 {number}"),
@@ -400,15 +399,17 @@ def test_id3_registration_is_rate_limited_per_address(client, trusted, settings)
     url = reverse("accounts:service_a_register_certificate", args=["foreign_national"])
     for _ in range(2):
         client.post(url, {"certificate": SimpleUploadedFile("x.cer", b"junk")})
-    response = client.post(url, {"certificate": upload(trusted.card())})
+    response = read_for(client, trusted.card())
     assert response.status_code == 429
-    other = client.post(url, {"certificate": upload(trusted.card())}, REMOTE_ADDR="10.0.0.9")
+    other = read_for(client, trusted.card(), REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 302
 
 
 def test_id3_pending_prune_removes_only_expired_unfinished(client, trusted):
     register_holder(client, trusted.card())
-    register_holder(client, trusted.card(), auth_id="done-user", email="done@example.jp")
+    register_holder(
+        client, trusted.card(name="ＬＥＥ　ＳＯＯ"), auth_id="done-user", email="done@example.jp"
+    )
     set_password(client, mailed_link("service_a_registered", "done@example.jp"))
     assert service_a.service_a_pending_prune() == 0
     later = clock.now() + service_a.REGISTRATION_LINK_LIFETIME + dt.timedelta(seconds=1)
@@ -417,6 +418,11 @@ def test_id3_pending_prune_removes_only_expired_unfinished(client, trusted):
 
 
 # --- ID-3 [B] re-binding ---------------------------------------------------------------------
+
+
+def rebind_with(client, card, **post):
+    """Re-binding: the renewed certificate and the card's signature of the page's challenge."""
+    return read_card(client, reverse("accounts:service_a_rebind"), card, flow="rebind", **post)
 
 
 def registered_holder(client, trusted, card=None):
@@ -434,9 +440,7 @@ def test_id3_rebind_renewed_certificate(client, trusted, django_capture_on_commi
     page = client.get(reverse("accounts:service_a_rebind"))
     assert page.status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("accounts:service_a_rebind"), {"certificate": upload(renewed)}
-        )
+        response = rebind_with(client, renewed)
     assert response["Location"] == reverse("accounts:me")
     user.refresh_from_db()
     expected = renewed.certificate.not_valid_after_utc.astimezone(clock.TOKYO).date()
@@ -464,7 +468,7 @@ def test_id3_rebind_with_another_persons_certificate_is_refused(client, trusted)
             birth_date=dt.date(1991, 4, 1), not_after=clock.now() + dt.timedelta(days=900)
         ),
     ):
-        response = client.post(reverse("accounts:service_a_rebind"), {"certificate": upload(other)})
+        response = rebind_with(client, other)
         assert response.status_code == 400
         assert response.context["form"].errors.as_data()["certificate"][0].code == (
             "identity_mismatch"
@@ -477,29 +481,22 @@ def test_id3_rebind_with_another_persons_certificate_is_refused(client, trusted)
 def test_id3_rebind_accepts_the_same_name_written_differently(client, trusted):
     user, _ = registered_holder(client, trusted)
     renewed = trusted.card(name="WANG XIAOMING", not_after=clock.now() + dt.timedelta(days=900))
-    response = client.post(reverse("accounts:service_a_rebind"), {"certificate": upload(renewed)})
+    response = rebind_with(client, renewed)
     assert response.status_code == 302
 
 
 def test_id3_rebind_refuses_same_older_or_bad_certificates(client, trusted, other_ca):
     user, card = registered_holder(client, trusted)
-    url = reverse("accounts:service_a_rebind")
-    same = client.post(url, {"certificate": upload(card)})
+    same = rebind_with(client, card)
     assert same.context["form"].errors.as_data()["certificate"][0].code == "already_bound"
     older = trusted.card(not_after=clock.now() + dt.timedelta(days=100))
     assert (
-        client.post(url, {"certificate": upload(older)})
-        .context["form"]
-        .errors.as_data()["certificate"][0]
-        .code
+        rebind_with(client, older).context["form"].errors.as_data()["certificate"][0].code
         == "not_newer"
     )
     stranger = other_ca.issue(name=NAME, sex="M", birth_date=BIRTH)
     assert (
-        client.post(url, {"certificate": upload(stranger)})
-        .context["form"]
-        .errors.as_data()["certificate"][0]
-        .code
+        rebind_with(client, stranger).context["form"].errors.as_data()["certificate"][0].code
         == "unknown_ca"
     )
 

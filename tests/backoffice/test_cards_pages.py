@@ -65,9 +65,10 @@ def test_bo2_non_officer_forbidden(client, card):
     assert card.state == "valid"
 
 
-def test_bo2_staff_without_officer_group_forbidden(client, card):
+def test_bo2_staff_without_officer_group_forbidden(client, card, sign_in_officer):
     user = get_user_model().objects.create_user("clerk", password="x-Clerk-2026!", is_staff=True)
-    client.force_login(user)
+    # Staff set up a second factor first (SEC-2); verified, the clerk still has no officer right.
+    sign_in_officer(client, user)
     for address in all_urls(card):
         assert client.get(address).status_code == 403, address
 
@@ -132,7 +133,6 @@ def test_bo2_search_by_number_name_birth_date(officer_client, card):
         {"name": "houmu"},
         {"name": "ＴＡＲＯＵ"},
         {"birth_date": "1990-04-01"},
-        {"number": "345678"},
     ):
         response = officer_client.post(url("card_search"), criteria)
         assert response.status_code == 302  # POST-redirect-GET
@@ -142,6 +142,14 @@ def test_bo2_search_by_number_name_birth_date(officer_client, card):
         assert "OTHER PERSON" not in content, criteria
     listed = audit("cards.card.listed")
     assert listed and listed[0].after["cards"] == [card.pk]
+
+
+def test_sec3_search_by_part_of_a_card_number_is_a_field_error(officer_client, card):
+    response = officer_client.post(url("card_search"), {"number": "345678"})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Enter the whole card number" in content
+    assert "BO12345678AA" not in content
 
 
 def test_bo2_search_keeps_personal_data_out_of_the_url(officer_client, card):

@@ -146,7 +146,9 @@ def _clean_address(value: str, label) -> str:
 
 
 class CertificateUploadForm(forms.Form):
-    """ID-3: the signature certificate file read from the My Number card."""
+    """ID-3: reading the My Number card: the signature certificate file it holds, and its
+    signature of the one-time challenge the page shows (``possession``; checked by the service,
+    which says what is missing or wrong)."""
 
     certificate = forms.FileField(
         label=_("Signature certificate of your My Number card"),
@@ -155,6 +157,17 @@ class CertificateUploadForm(forms.Form):
             "your card. Your My Number is not in it and is never read."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".cer,.crt,.der,.pem"}),
+    )
+
+    challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+    signature = forms.CharField(
+        label=_("Signature of the challenge (base64)"),
+        required=False,
+        help_text=_(
+            "Paste the signature that the JPKI client software or the smartphone app made with "
+            "your card over the message shown above."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
     )
 
     def clean_certificate(self) -> bytes:

@@ -36,8 +36,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ObjectIdentifier
 from django.conf import settings
 from django.utils import formats
@@ -147,6 +148,9 @@ class VerifiedCertificate:
     sex: str = field(repr=False)  # "M", "F", "U" (code not known) or "" (not carried)
     birth_date: dt.date | None = field(repr=False)
     address: str = field(repr=False)
+    # The public key (SubjectPublicKeyInfo, DER): it checks the card's proof of possession. Not
+    # the whole certificate, which could carry what ``_clean_text`` drops.
+    public_key: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def valid_until(self) -> dt.date:
@@ -288,6 +292,9 @@ def _verify(certificate: x509.Certificate, now: dt.datetime) -> VerifiedCertific
         not_before=not_before,
         not_after=not_after,
         **holder,
+        public_key=certificate.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
     )
 
 
@@ -429,22 +436,53 @@ def _holder_attributes(certificate: x509.Certificate) -> dict | None:
 
 # --- Proof of possession ---------------------------------------------------------------------
 
+# An ECDSA P-256 signature as two 32-byte integers r || s (IEEE P1363, what WebCrypto and most
+# smartphone key stores give) instead of DER.
+_P256_RAW_SIGNATURE_BYTES = 64
+
 
 def signature_verify(*, certificate: bytes, message: bytes, signature: bytes) -> bool:
     """Say whether ``signature`` over ``message`` was made with the certificate's private key.
 
     Uploading a certificate proves nothing by itself (a signature certificate travels with every
-    document its holder signs). With a card reader, the JPKI client signs a one-time challenge
-    with the card's key (RSA PKCS #1 v1.5, SHA-256); this checks that signature.
+    document its holder signs). The JPKI client signs a one-time challenge with the card's key;
+    this checks that signature (docs/jpki-proof-of-possession.md): RSA PKCS #1 v1.5 with
+    SHA-256, as JPKI cards sign, or ECDSA P-256 with SHA-256 (DER, or raw r || s) when the
+    certificate holds an EC key. Any other key or curve proves nothing.
     """
-    key = certificate_load(certificate).public_key()
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        else:
+    return public_key_signature_verify(
+        public_key=certificate_load(certificate).public_key(), message=message, signature=signature
+    )
+
+
+def public_key_signature_verify(*, public_key, message: bytes, signature: bytes) -> bool:
+    """``signature_verify`` with the public key itself (an object, or SubjectPublicKeyInfo DER)."""
+    key = public_key
+    if isinstance(key, bytes):
+        try:
+            key = serialization.load_der_public_key(key)
+        except (ValueError, UnsupportedAlgorithm):
             return False
-    except InvalidSignature:
+    if isinstance(key, rsa.RSAPublicKey):
+        return _verifies(
+            lambda: key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        )
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        candidates = [signature]
+        if len(signature) == _P256_RAW_SIGNATURE_BYTES:
+            half = _P256_RAW_SIGNATURE_BYTES // 2
+            r, s = (int.from_bytes(part, "big") for part in (signature[:half], signature[half:]))
+            candidates.append(encode_dss_signature(r, s))
+        return any(
+            _verifies(lambda c=c: key.verify(c, message, ec.ECDSA(hashes.SHA256())))
+            for c in candidates
+        )
+    return False
+
+
+def _verifies(check) -> bool:
+    try:
+        check()
+    except (InvalidSignature, ValueError):
         return False
     return True

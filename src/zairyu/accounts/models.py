@@ -5,10 +5,14 @@ A user's category (利用者区分) decides which services and menus they see an
 rules apply (rules.py).
 """
 
+import unicodedata
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from zairyu.core.encrypted import BlindIndexField, EncryptedDateField
 
 
 class Category(models.TextChoices):
@@ -294,11 +298,14 @@ class IdentityCertificate(models.Model):
     """A My Number card signature certificate bound to a service A account (ID-3).
 
     Keeps what identifies the certificate and what it proved about the holder, never the
-    certificate's My Number (there is none, 002 Q2-8) nor the raw certificate. One certificate
-    registers at most once per user category (002 Q2-10): the certificate, not the holder's
-    name, sex and birth date, is the key, because those three are not unique (namesakes born on
-    1 January, the date used when the day is not known). Rows are kept after a re-binding
-    (``current`` False), so an older certificate of the same card cannot open a second account.
+    certificate's My Number (there is none, 002 Q2-8) nor the raw certificate. One card
+    registers at most once per user category (002 Q2-10), held two ways: the certificate
+    (issuer and serial, unique per category; rows are kept after a re-binding, ``current``
+    False, so an older certificate of the same card cannot open a second account) and, across
+    renewals that bring a new serial, the holder — folded name, sex and birth date, found
+    through ``holder_index`` (SEC-3: the birth date itself is encrypted). Namesakes born on the
+    same day (1 January is used when the day is not known) cannot be told apart by a
+    certificate; ``service_a`` sends the second one to the helpdesk.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_certificates")
@@ -309,7 +316,12 @@ class IdentityCertificate(models.Model):
     not_after = models.DateTimeField(_("valid until"))
     holder_name = models.CharField(_("name"), max_length=200)
     holder_sex = models.CharField(_("sex"), max_length=1, choices=HolderSex.choices)
-    holder_birth_date = models.DateField(_("date of birth"))
+    holder_birth_date = EncryptedDateField(_("date of birth"))
+    # SEC-3: who the holder is (folded name, sex, birth date) as a blind index, so that one
+    # person's renewed certificate is found without storing the birth date in the clear.
+    holder_index = BlindIndexField(
+        source="holder_identity", purpose="jpki-holder", null=True, db_index=True
+    )
     current = models.BooleanField(_("current"), default=True)
     bound_at = models.DateTimeField(_("bound at"))
 
@@ -331,6 +343,25 @@ class IdentityCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} ({self.category})"
+
+    @property
+    def holder_identity(self) -> str | None:
+        """What ``holder_index`` indexes (``holder_identity_text``)."""
+        if not (self.holder_name and self.holder_sex and self.holder_birth_date):
+            return None
+        return holder_identity_text(self.holder_name, self.holder_sex, self.holder_birth_date)
+
+
+def fold_name(value: str) -> str:
+    """A name compared the way people read it: widths, case and spaces do not matter."""
+    text = unicodedata.normalize("NFKC", value or "").casefold()
+    return "".join(text.split())
+
+
+def holder_identity_text(name: str, sex: str, birth_date) -> str:
+    """A certificate holder as compared across certificates (002 Q2-10 across renewals): the
+    name folded, sex and birth date."""
+    return "|".join((fold_name(name), sex, birth_date.isoformat()))
 
 
 class FilingAgentKind(models.TextChoices):
@@ -359,7 +390,7 @@ class FilingAgentCertificate(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=FilingAgentKind.choices)
     holder_name = models.CharField(_("name"), max_length=100)
-    holder_birth_date = models.DateField(_("date of birth"))
+    holder_birth_date = EncryptedDateField(_("date of birth"))
     office_name = models.CharField(_("office name"), max_length=200, blank=True)
     office_address = models.CharField(_("office address"), max_length=200, blank=True)
     valid_until = models.DateField(_("valid until"))

@@ -8,8 +8,12 @@ expired is removed when its certificate, filing-agent certificate or auth ID is 
 by ``service_a_pending_prune``, for housekeeping), so nobody is locked out by an unfinished one.
 
 - Foreign national, legal representative, relative (ID-3): identity from the My Number card's
-  signature certificate (``jpki``); name, sex and birth date come from it (Q2-11); the auth ID
-  is valid until the certificate expires (Q2-16); one certificate once per category (Q2-10).
+  signature certificate (``jpki``), and proof that the card itself is present: it signs a
+  one-time challenge of this session (``possession``; 002 Q13-3), checked before anything is
+  recorded; name, sex and birth date come from the certificate (Q2-11); the auth ID is valid
+  until the certificate expires (Q2-16); once per category (Q2-10) for the certificate and for
+  the person it names, so a renewed card re-binds to the existing account (ID-3 [B]) instead of
+  opening a second one.
 - Lawyer / gyoseishoshi (ID-4): the 12-digit filing-agent certificate number with the name and
   birth date printed on the notification certificate (届出済証明書), matched against the
   bureau's record (``FilingAgentCertificate``); one auth ID per person (Q2-15); valid until the
@@ -26,10 +30,11 @@ Links are Django password-reset tokens on this module's clock: they stop working
 password changes (one-time), after their lifetime, and for any other user.
 
 Audit actions: account.service_a_registered, account.service_a_registration_refused,
-account.certificate_refused, account.password_initial, account.service_a_registration_completed,
-account.registration_expired, account.password_reset_requested,
-account.password_reset_unmatched, account.password_reset, account.certificate_rebound,
-account.certificate_rebind_refused, accounts.filingagentcertificate.renewed.
+account.certificate_refused, account.possession_refused, account.password_initial,
+account.service_a_registration_completed, account.registration_expired,
+account.password_reset_requested, account.password_reset_unmatched, account.password_reset,
+account.certificate_rebound, account.certificate_rebind_refused,
+accounts.filingagentcertificate.renewed.
 Mails: service_a_registered, service_a_completed, service_a_password_reset, password_changed,
 identity_certificate_rebound, filing_agent_validity_changed.
 """
@@ -37,10 +42,10 @@ identity_certificate_rebound, filing_agent_validity_changed.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -50,11 +55,11 @@ from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base
 from django.utils.translation import gettext as _
 
 from zairyu.audit.services import audit_record, client_ip
-from zairyu.core import clock, ratelimit
+from zairyu.core import clock, crypto, ratelimit
 from zairyu.core.validators import AuthIdValidator
 from zairyu.mail.services import mail_queue
 
-from . import jpki, rules, services
+from . import jpki, possession, rules, services
 from .models import (
     SERVICE_A_CATEGORIES,
     AccountState,
@@ -63,6 +68,8 @@ from .models import (
     IdentityCertificate,
     ServiceARegistration,
     User,
+    fold_name,
+    holder_identity_text,
 )
 
 ID3_CATEGORIES = (Category.FOREIGN_NATIONAL, Category.LEGAL_REPRESENTATIVE, Category.RELATIVE)
@@ -153,12 +160,6 @@ def _count_attempt(kind: str, request: HttpRequest | None, limit: int) -> None:
 def count_registration_attempt(request: HttpRequest | None) -> None:
     """Count one registration step from the client's address; raise RateLimited past the limit."""
     _count_attempt("service-a-register", request, settings.ZAIRYU_REGISTRATIONS_PER_IP)
-
-
-def fold_name(value: str) -> str:
-    """A name compared the way people read it: widths, case and spaces do not matter."""
-    text = unicodedata.normalize("NFKC", value or "").casefold()
-    return "".join(text.split())
 
 
 def _registration(user: User) -> ServiceARegistration | None:
@@ -319,10 +320,101 @@ def certificate_check(
         raise
 
 
+def certificate_prove(
+    *,
+    data: bytes,
+    flow: str,
+    challenge: str,
+    signature: str,
+    session: SessionBase,
+    demo: bool = False,
+    request: HttpRequest | None = None,
+) -> tuple[jpki.VerifiedCertificate, possession.Proof]:
+    """Read a My Number card (ID-3): verify its uploaded certificate, then that the card signed
+    this session's ``challenge`` for ``flow`` (002 Q13-3). Counts toward the rate limit.
+
+    ``demo`` has the demo sign in place of the card (``possession.demo_card``; refused unless the
+    bundled test CA is trusted); its signature is verified like any other. Raises RateLimited,
+    jpki.CertificateRefused or possession.PossessionRefused, each refusal audited with its code
+    and nothing personal. Nothing else is recorded.
+    """
+    certificate = certificate_check(data=data, request=request)
+    try:
+        if demo:
+            card = possession.demo_card(certificate=data)
+            signature = possession.demo_sign(card=card, flow=flow, challenge=challenge)
+        proof = possession.possession_verify(
+            session=session,
+            flow=flow,
+            certificate=certificate,
+            challenge=challenge,
+            signature=signature,
+        )
+    except possession.PossessionRefused as refused:
+        with transaction.atomic():
+            audit_record(
+                action="account.possession_refused",
+                object_type="accounts.identitycertificate",
+                after={"reason": refused.code, "flow": flow},
+                request=request,
+            )
+        raise
+    return certificate, proof
+
+
+def _proof_required(
+    proof: possession.Proof | None, *, flow: str, certificate: jpki.VerifiedCertificate, field: str
+) -> None:
+    try:
+        possession.proof_check(proof, flow=flow, certificate=certificate)
+    except possession.PossessionRefused as refused:
+        raise _error(field, refused.message, refused.code) from refused
+
+
+def _person_registered(*, category: str, name: str, sex: str, birth_date: dt.date) -> list[User]:
+    """The accounts of ``category`` registered for this person: the same name (folded), sex and
+    birth date as held from the certificate they registered with (Q2-10 across renewals).
+
+    The one place that matches a person: one indexed query on the holder's blind index
+    (SEC-3: the birth date is stored encrypted; ``IdentityCertificate.holder_index``).
+    """
+    indexes = crypto.blind_indexes("jpki-holder", holder_identity_text(name, sex, birth_date))
+    return [
+        c.user
+        for c in IdentityCertificate.objects.select_related("user").filter(
+            category=category, current=True, holder_index__in=indexes
+        )
+    ]
+
+
+def _closed(user: User, *, today: dt.date) -> bool:
+    """An account its holder can no longer sign in to for good: its auth ID expired with its
+    certificate (Q2-16) or it was deleted. Registering again is then the way back, as the
+    agency's own answer says; a suspended account still counts."""
+    refusal = rules.login_refusal(user, today=today)
+    return refusal is not None and refusal.code in {"auth_id_expired", "deleted"}
+
+
+def _person_already_registered(category: str) -> ValidationError:
+    return _error(
+        None,
+        _(
+            "An auth ID as “%(category)s” is already registered for the person named in this "
+            "certificate (same name, sex and date of birth). One person registers once for "
+            "each user category. If you renewed your My Number card or its certificate, do not "
+            "register again: sign in with your auth ID and choose “Bind a renewed My Number "
+            "card”. If you have no such auth ID, contact the helpdesk."
+        )
+        % {"category": Category(category).label},
+        "person_registered",
+    )
+
+
 def service_a_register_holder(
     *,
     category: str,
     certificate: jpki.VerifiedCertificate,
+    proof: possession.Proof | None,
     email: str,
     auth_id: str,
     language: str,
@@ -334,11 +426,24 @@ def service_a_register_holder(
 ) -> User:
     """ID-3: register a foreign national, legal representative or relative.
 
-    Name, sex and birth date come from the certificate; ``name``/``sex``/``birth_date`` only
-    fill in what the certificate does not carry (Q2-11: typed as on the card's face).
+    ``proof`` (from ``certificate_prove``) must show that the card of ``certificate`` was
+    present in this flow; it is checked first, before anything is looked up or recorded. Name,
+    sex and birth date come from the certificate; ``name``/``sex``/``birth_date`` only fill in
+    what the certificate does not carry (Q2-11: typed as on the card's face). A person who
+    already holds an account in ``category`` is refused and sent to re-binding.
     """
     if category not in ID3_CATEGORIES:
         raise ValueError(category)
+    try:
+        _proof_required(
+            proof,
+            flow=possession.register_flow(category),
+            certificate=certificate,
+            field="certificate",
+        )
+    except ValidationError:
+        _refuse("proof_missing", category=category, request=request)
+        raise
     _check_auth_id(auth_id)
     name = certificate.name or name.strip()
     sex = certificate.sex or sex
@@ -366,6 +471,17 @@ def service_a_register_holder(
                 raise _pending_error(registration)
             else:
                 raise _certificate_registered(category)
+        today = now.astimezone(clock.TOKYO).date()
+        for holder in _person_registered(
+            category=category, name=name, sex=sex, birth_date=birth_date
+        ):
+            registration = _registration(holder)
+            if _is_pending(registration) and _link_expired(registration, now):
+                _remove_stale(holder, request=request)
+            elif _is_pending(registration):
+                raise _pending_error(registration)
+            elif not _closed(holder, today=today):
+                raise _person_already_registered(category)
         _free_auth_id(auth_id, now=now, request=request)
         user = _create_user(
             category=category,
@@ -424,14 +540,20 @@ def _certificate_registered(category: str) -> ValidationError:
 
 
 def identity_certificate_rebind(
-    *, user: User, certificate: jpki.VerifiedCertificate, request: HttpRequest | None = None
+    *,
+    user: User,
+    certificate: jpki.VerifiedCertificate,
+    proof: possession.Proof | None,
+    request: HttpRequest | None = None,
 ) -> IdentityCertificate:
     """ID-3 [B]: bind a renewed card's certificate to the signed-in user's account.
 
-    Accepted when the new certificate names the same person (name, sex and birth date as
-    registered); the account's validity moves to the new certificate's expiry. Audited and
-    mailed. Raises ValidationError (field ``certificate``) otherwise.
+    ``proof`` (from ``certificate_prove``, flow ``rebind``) must show that the renewed card was
+    present; it is checked first. Accepted when the new certificate names the same person (name,
+    sex and birth date as registered); the account's validity moves to the new certificate's
+    expiry. Audited and mailed. Raises ValidationError (field ``certificate``) otherwise.
     """
+    _proof_required(proof, flow=possession.FLOW_REBIND, certificate=certificate, field="signature")
     now = clock.now()
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)

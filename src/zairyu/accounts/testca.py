@@ -9,18 +9,24 @@ The CA's key and certificate are files in one directory (``var/jpki-test-ca`` fo
 temporary directory in tests); loading the same directory again gives the same CA. Nothing it
 issues is trusted unless ``ZAIRYU_JPKI_TEST_CA`` is on (DEBUG by default) or a test points
 ``ZAIRYU_JPKI_TRUST_ANCHORS`` at its ``root.pem``. Never enable it in production.
+
+The demo cards (``manage.py issue_demo_certificates``) are kept in the same directory:
+``cards/<slug>.pem`` with ``cards/index.json``, and each card's private key in
+``card-keys/<slug>.key`` (mode 0600, never served), which the demo signer uses in place of the
+card's chip (:func:`demo_card_find`; ``possession.demo_card``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from zairyu.core import clock
@@ -43,6 +49,10 @@ ERAS = (
     (dt.date(1912, 7, 30), "2"),  # 大正
     (dt.date(1868, 10, 23), "1"),  # 明治
 )
+# A card's key: RSA as on JPKI cards; EC P-256 to test that an EC certificate is accepted too.
+CardKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+DEMO_CARDS_DIR = "cards"
+DEMO_KEYS_DIR = "card-keys"
 SIGN_USAGE = frozenset({"digital_signature", "content_commitment"})
 _KEY_USAGE_FLAGS = (
     "digital_signature",
@@ -107,12 +117,16 @@ def new_key(key_size: int = 2048) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=key_size)
 
 
+def new_ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
 @dataclass(frozen=True)
 class CardCertificate:
     """A test card's signature certificate with its private key."""
 
     certificate: x509.Certificate
-    key: rsa.RSAPrivateKey
+    key: CardKey
 
     def pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
@@ -125,8 +139,17 @@ class CardCertificate:
         return self.certificate.serial_number
 
     def sign(self, message: bytes) -> bytes:
-        """Sign as the card would (RSA PKCS #1 v1.5, SHA-256)."""
+        """Sign as the card would: RSA PKCS #1 v1.5 with SHA-256 (ECDSA, DER, for an EC key)."""
+        if isinstance(self.key, ec.EllipticCurvePrivateKey):
+            return self.key.sign(message, ec.ECDSA(hashes.SHA256()))
         return self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+
+    def key_pem(self) -> bytes:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
 
 class JpkiTestCA:
@@ -206,7 +229,7 @@ class JpkiTestCA:
         not_before: dt.datetime | None = None,
         not_after: dt.datetime | None = None,
         serial: int | None = None,
-        key: rsa.RSAPrivateKey | None = None,
+        key: CardKey | None = None,
         key_usage: frozenset[str] | set[str] = SIGN_USAGE,
         ca: bool = False,
         holder_attributes: bool = True,
@@ -309,6 +332,69 @@ def self_signed_card(
     if other_names:
         builder = builder.add_extension(x509.SubjectAlternativeName(other_names), False)
     return CardCertificate(builder.sign(key, hashes.SHA256()), key)
+
+
+# --- Demo cards ------------------------------------------------------------------------------
+
+
+def demo_card_index(directory: Path | str) -> list[dict]:
+    """The demo cards listed in ``cards/index.json`` under ``directory`` ([] when none)."""
+    try:
+        index = json.loads(
+            (Path(directory) / DEMO_CARDS_DIR / "index.json").read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError):
+        return []
+    return index if isinstance(index, list) else []
+
+
+def demo_card_write(directory: Path | str, slug: str, card: CardCertificate) -> dict:
+    """Keep a demo card: its certificate in ``cards/``, its private key (0600) in ``card-keys/``.
+
+    Return the file names for the index.
+    """
+    directory = Path(directory)
+    (directory / DEMO_CARDS_DIR).mkdir(parents=True, exist_ok=True)
+    (directory / DEMO_KEYS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+    certificate_file, key_file = f"{slug}.pem", f"{slug}.key"
+    (directory / DEMO_CARDS_DIR / certificate_file).write_bytes(card.pem())
+    _write_private(directory / DEMO_KEYS_DIR / key_file, card.key_pem())
+    return {"file": certificate_file, "key": key_file}
+
+
+def demo_card_load(directory: Path | str, entry: dict) -> CardCertificate | None:
+    """One demo card with its private key, or None when a file is missing or they do not pair."""
+    directory = Path(directory)
+    try:
+        certificate = x509.load_pem_x509_certificate(
+            (directory / DEMO_CARDS_DIR / Path(str(entry["file"])).name).read_bytes()
+        )
+        key = serialization.load_pem_private_key(
+            (directory / DEMO_KEYS_DIR / Path(str(entry["key"])).name).read_bytes(), password=None
+        )
+    except (KeyError, OSError, ValueError, TypeError):
+        return None
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        return None
+    if key.public_key().public_numbers() != certificate.public_key().public_numbers():
+        return None
+    return CardCertificate(certificate, key)
+
+
+def demo_card_find(
+    directory: Path | str, *, slug: str = "", certificate: x509.Certificate | None = None
+) -> CardCertificate | None:
+    """The demo card named ``slug``, or whose certificate is ``certificate``, with its key."""
+    for entry in demo_card_index(directory):
+        if slug and entry.get("slug") != slug:
+            continue
+        card = demo_card_load(directory, entry)
+        if card is None:
+            continue
+        if certificate is not None and card.certificate != certificate:
+            continue
+        return card
+    return None
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -1,10 +1,12 @@
 """Pages for service A self-registration (ID-3, ID-4, ID-6), re-binding a renewed certificate
-(ID-3 [B]) and the forgotten password (ID-13). Thin: parse, call ``service_a``, render."""
+(ID-3 [B]) and the forgotten password (ID-13). Thin: parse, call ``service_a``, render.
+
+Reading the My Number card (registration step 1, re-binding) takes the certificate file and the
+card's signature of the challenge the page shows (``possession``); it works without JavaScript.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from zairyu.portal.forms import add_service_errors
 
-from . import jpki, service_a
+from . import jpki, possession, service_a
 from .forms_service_a import (
     CertificateUploadForm,
     CoeRecipientRegistrationForm,
@@ -31,7 +33,6 @@ from .forms_service_a import (
 )
 from .models import Category, IdentityCertificate
 
-CERTIFICATE_SESSION_KEY = "service_a_certificate"
 LINK_SESSION_KEY = "service_a_link_{purpose}"
 # The token leaves the address bar at once (Django's password reset does the same): the page
 # that sets the password has this in its URL, the token stays in the session.
@@ -45,6 +46,50 @@ def _upload_form(request: HttpRequest) -> CertificateUploadForm:
     if request.method == "POST":
         return CertificateUploadForm(request.POST, request.FILES)
     return CertificateUploadForm()
+
+
+def _card_read(request: HttpRequest, form: CertificateUploadForm, *, flow: str):
+    """Verify the uploaded certificate and the card's signature of the challenge.
+
+    Return (certificate, proof), or None with the refusal added to ``form``. RateLimited passes.
+    """
+    try:
+        return service_a.certificate_prove(
+            data=form.cleaned_data["certificate"],
+            flow=flow,
+            challenge=form.cleaned_data["challenge"],
+            signature=form.cleaned_data["signature"],
+            session=request.session,
+            demo=request.POST.get("action") == "demo_sign",
+            request=request,
+        )
+    except jpki.CertificateRefused as refused:
+        form.add_error("certificate", ValidationError(refused.message, code=refused.code))
+    except possession.PossessionRefused as refused:
+        form.add_error(refused.field, ValidationError(refused.message, code=refused.code))
+    return None
+
+
+def _card_context(request: HttpRequest, form: CertificateUploadForm, *, flow: str) -> dict:
+    """What a card-reading page shows: the challenge to sign and, in the demo, how to sign it.
+
+    The challenge the page showed stays while it is open (a signature made for it stays good);
+    once it is used or expired a new one is shown and the stale signature is cleared.
+    """
+    shown = form.data.get("challenge", "") if form.is_bound else ""
+    challenge = possession.challenge_for_page(session=request.session, flow=flow, shown=shown)
+    if form.is_bound and challenge.value != shown:
+        form.data = form.data.copy()
+        form.data["challenge"] = challenge.value
+        form.data["signature"] = ""
+    form.initial["challenge"] = challenge.value
+    return {
+        "form": form,
+        "challenge": challenge,
+        "challenge_minutes": int(possession.CHALLENGE_LIFETIME.total_seconds() // 60),
+        "demo_signing": possession.demo_signing_enabled(),
+        "demo_certificates": _demo_certificates(),
+    }
 
 
 def _rate_limited(request: HttpRequest) -> HttpResponse:
@@ -103,49 +148,42 @@ def demo_certificate(request: HttpRequest, slug: str) -> FileResponse:
 
 @require_http_methods(["GET", "POST"])
 def register_certificate(request: HttpRequest, category: str) -> HttpResponse:
-    """ID-3 step 1: upload the My Number card's signature certificate."""
+    """ID-3 step 1: read the My Number card: its signature certificate, and its signature of
+    this page's one-time challenge (proof that the card is present, 002 Q13-3)."""
     category = _id3_category(category)
+    flow = possession.register_flow(category)
     form = _upload_form(request)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data["certificate"]
         try:
-            service_a.certificate_check(data=data, request=request)
+            read = _card_read(request, form, flow=flow)
         except service_a.RateLimited:
             return _rate_limited(request)
-        except jpki.CertificateRefused as refused:
-            form.add_error("certificate", ValidationError(refused.message, code=refused.code))
-        else:
-            request.session[CERTIFICATE_SESSION_KEY] = {
-                "category": category.value,
-                "certificate": base64.b64encode(data).decode("ascii"),
-            }
+        if read is not None:
+            _certificate, proof = read
+            possession.proven_certificate_keep(
+                session=request.session, proof=proof, data=form.cleaned_data["certificate"]
+            )
             return redirect("accounts:service_a_register_details", category=category.value)
+    context = _card_context(request, form, flow=flow)
     return render(
         request,
         "accounts/service_a_certificate.html",
-        {"form": form, "category": category, "demo_certificates": _demo_certificates()},
+        {**context, "category": category},
         status=400 if form.errors else 200,
     )
-
-
-def _certificate_from_session(request: HttpRequest, category: Category) -> bytes | None:
-    stored = request.session.get(CERTIFICATE_SESSION_KEY) or {}
-    if stored.get("category") != category.value:
-        return None
-    try:
-        return base64.b64decode(stored["certificate"], validate=True)
-    except (KeyError, ValueError, binascii.Error):
-        return None
 
 
 @require_http_methods(["GET", "POST"])
 def register_details(request: HttpRequest, category: str) -> HttpResponse:
     """ID-3 step 2: name, sex and birth date from the certificate; e-mail and auth ID typed."""
     category = _id3_category(category)
-    data = _certificate_from_session(request, category)
-    if data is None:
-        messages.error(request, _("Please upload your certificate first."))
+    proven = possession.proven_certificate(
+        session=request.session, flow=possession.register_flow(category)
+    )
+    if proven is None:
+        messages.error(request, possession.PossessionRefused("proof_missing").message)
         return redirect("accounts:service_a_register_certificate", category=category.value)
+    data, proof = proven
     try:
         # Checked again: it may have been revoked or expired since the upload.
         certificate = (
@@ -156,7 +194,7 @@ def register_details(request: HttpRequest, category: str) -> HttpResponse:
     except service_a.RateLimited:
         return _rate_limited(request)
     except jpki.CertificateRefused as refused:
-        request.session.pop(CERTIFICATE_SESSION_KEY, None)
+        possession.proven_certificate_forget(session=request.session)
         messages.error(request, refused.message)
         return redirect("accounts:service_a_register_certificate", category=category.value)
     form = HolderRegistrationForm(request.POST or None, certificate=certificate)
@@ -165,6 +203,7 @@ def register_details(request: HttpRequest, category: str) -> HttpResponse:
             service_a.service_a_register_holder(
                 category=category,
                 certificate=certificate,
+                proof=proof,
                 email=form.cleaned_data["email"],
                 auth_id=form.cleaned_data["auth_id"],
                 language=_language(form),
@@ -177,7 +216,7 @@ def register_details(request: HttpRequest, category: str) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            request.session.pop(CERTIFICATE_SESSION_KEY, None)
+            possession.proven_certificate_forget(session=request.session)
             request.session["service_a_sent_to"] = form.cleaned_data["email"]
             return redirect("accounts:service_a_register_sent")
     return render(
@@ -376,21 +415,21 @@ def rebind(request: HttpRequest) -> HttpResponse:
     if current is None:
         raise Http404
     form = _upload_form(request)
+    rebound = False
     if request.method == "POST" and form.is_valid():
         try:
-            certificate = service_a.certificate_check(
-                data=form.cleaned_data["certificate"], request=request
-            )
-            service_a.identity_certificate_rebind(
-                user=user, certificate=certificate, request=request
-            )
+            read = _card_read(request, form, flow=possession.FLOW_REBIND)
+            if read is not None:
+                certificate, proof = read
+                service_a.identity_certificate_rebind(
+                    user=user, certificate=certificate, proof=proof, request=request
+                )
+                rebound = True
         except service_a.RateLimited:
             return _rate_limited(request)
-        except jpki.CertificateRefused as refused:
-            form.add_error("certificate", ValidationError(refused.message, code=refused.code))
         except ValidationError as exc:
             _add_errors(form, exc)
-        else:
+        if rebound:
             user.refresh_from_db()
             messages.success(
                 request,
@@ -401,13 +440,10 @@ def rebind(request: HttpRequest) -> HttpResponse:
                 % {"date": user.valid_until.isoformat()},
             )
             return redirect("accounts:me")
+    context = _card_context(request, form, flow=possession.FLOW_REBIND)
     return render(
         request,
         "accounts/service_a_rebind.html",
-        {
-            "form": form,
-            "current": current,
-            "demo_certificates": _demo_certificates(),
-        },
+        {**context, "current": current},
         status=400 if form.errors else 200,
     )

@@ -52,6 +52,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from zairyu.core.encrypted import EncryptedDateField, EncryptedJSONField
+
 
 class ApplicationState(models.TextChoices):
     """A-11. The labels carry the context "application state" so each gets the agency's term
@@ -260,13 +262,13 @@ class Application(models.Model):
     applicant_key = models.CharField(max_length=200, blank=True, default="")
     # For lists and searches (the full data is in ``content``).
     applicant_name = models.CharField(_("applicant's name"), max_length=100, blank=True)
-    applicant_birth_date = models.DateField(_("applicant's date of birth"), null=True, blank=True)
+    applicant_birth_date = EncryptedDateField(_("applicant's date of birth"), null=True, blank=True)
     # A-3 / 002 Q4-30: mandatory at submission; receives the provisional and receipt numbers.
     applicant_email = models.EmailField(_("applicant's notification e-mail address"), blank=True)
     kanji_name_requested = models.BooleanField(_("kanji name on the card requested"), default=False)
 
     # --- the steps (A-3): partial input allowed while a draft ---
-    content = models.JSONField(_("content"), default=dict, blank=True)
+    content = EncryptedJSONField(_("content"), default=dict, blank=True)
     steps_done = models.JSONField(_("steps completed"), default=list, blank=True)
     receipt_method = models.CharField(
         _("receipt method"), max_length=10, choices=ReceiptMethod.choices, blank=True
@@ -482,7 +484,7 @@ class ApplicationVersion(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    content = models.JSONField(_("content"))
+    content = EncryptedJSONField(_("content"))
     documents = models.JSONField(_("documents"), default=list)
     receipt_method = models.CharField(
         _("receipt method"), max_length=10, choices=ReceiptMethod.choices, blank=True

@@ -13,6 +13,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.encrypted import EncryptedJSONField
+
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or delete an audit event."""
@@ -34,8 +36,10 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object ID"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
-    before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
-    after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    # SEC-3: snapshots copy personal data (a card's number and birth date); stored encrypted.
+    # The chain hashes the plain values, so rotating keys leaves every seal intact.
+    before = EncryptedJSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = EncryptedJSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     # Filled by the sealer, in order, once; never changed afterwards.
     seal_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)

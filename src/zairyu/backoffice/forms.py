@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from zairyu.cards import normalise
 from zairyu.cards.models import ResidenceCard, Sex
 from zairyu.cards.rules import CardData
+from zairyu.cards.selectors import card_search_number
 from zairyu.core import clock
 from zairyu.reference.models import Municipality, Nationality, Prefecture, Status
 
@@ -102,7 +103,7 @@ class CardSearchForm(OfficerForm):
         label=_("Residence card number"),
         required=False,
         max_length=30,
-        help_text=_("Whole or part, e.g. AB12345678CD or 1234."),
+        help_text=_("The whole number, e.g. AB12345678CD."),
     )
     name = forms.CharField(
         label=_("Name"),
@@ -111,6 +112,19 @@ class CardSearchForm(OfficerForm):
         help_text=_("Part of the name in roman letters or in kanji."),
     )
     birth_date = _date_field(_("Date of birth"), required=False)
+
+    def clean_number(self) -> str:
+        text = self.cleaned_data.get("number") or ""
+        if text and card_search_number(text) is None:
+            # SEC-3: numbers are stored encrypted and found by a keyed index of the whole number.
+            raise ValidationError(
+                _(
+                    "Enter the whole card number: 2 letters, 8 digits and 2 letters, e.g. "
+                    "AB12345678CD. A part of a number cannot be searched."
+                ),
+                code="partial_number",
+            )
+        return text
 
     def clean(self):
         data = super().clean()

@@ -5,8 +5,12 @@ the one function that applies them (it locks the row, appends a ``JobStateChange
 audit event and queues the mail in one transaction)::
 
     (new) ──upload──▶ 受付 received ──task──▶ 処理中 processing ──▶ 完了 done
-      └──────────────▶ 受付エラー reception_error (wrong template, unreadable file, too many
-                       rows, a missing column: the whole file is refused, BK-3)
+      │                    │ (the task reads the file)
+      └────────────────────┴──▶ 受付エラー reception_error (wrong template, unreadable file,
+                       too many rows, a missing column: the whole file is refused, BK-3)
+
+The upload request makes only the cheap checks (size, type, ZIP inspection); the task reads
+the stored file and either creates the rows (received → processing) or refuses it.
 
 **Background work.** The row is the truth (``zairyu.core.work``): the task claims the job with
 a lease and works through its pending rows in batches, each batch in one transaction that
@@ -25,6 +29,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.encrypted import EncryptedJSONField
+
 
 class JobState(models.TextChoices):
     RECEIVED = "received", _("Received")
@@ -37,7 +43,8 @@ NEW = ""
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     NEW: frozenset({JobState.RECEIVED, JobState.RECEPTION_ERROR}),
-    JobState.RECEIVED: frozenset({JobState.PROCESSING}),
+    # The worker reads the stored file: a reception error found then ends the job.
+    JobState.RECEIVED: frozenset({JobState.PROCESSING, JobState.RECEPTION_ERROR}),
     JobState.PROCESSING: frozenset({JobState.DONE}),
     JobState.DONE: frozenset(),
     JobState.RECEPTION_ERROR: frozenset(),
@@ -149,7 +156,7 @@ class JobRow(models.Model):
     # Passed to the service as the filing's token: a row files at most once.
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The cells as uploaded, by column name (text; dates as YYYY-MM-DD).
-    values = models.JSONField(_("values"), default=dict)
+    values = EncryptedJSONField(_("values"), default=dict)
     state = models.CharField(
         _("state"), max_length=10, choices=RowState.choices, default=RowState.PENDING
     )

@@ -2,9 +2,11 @@
 every change goes through the services; the admin is for administrators' corrections, audited."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from zairyu.audit.admin_mixins import AuditedModelAdmin
 
+from . import normalise
 from .models import Organization, Person, ResidenceCard
 
 
@@ -12,7 +14,7 @@ from .models import Organization, Person, ResidenceCard
 class ResidenceCardAdmin(AuditedModelAdmin, admin.ModelAdmin):
     list_display = ("number", "roman_name", "nationality", "birth_date", "status", "state")
     list_filter = ("state", "status")
-    search_fields = ("=number", "roman_name")
+    search_fields = ("roman_name",)  # and the whole card number, through its blind index
     raw_id_fields = ("person",)
     list_select_related = ("nationality", "status")
     readonly_fields = ("state", "invalidated_at", "invalidation_reason", "created_at", "updated_at")
@@ -20,6 +22,14 @@ class ResidenceCardAdmin(AuditedModelAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # cards are invalidated, never deleted
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole card number (SEC-3: encrypted, found by its blind index), else the name."""
+        try:
+            number = normalise.card_number(search_term)
+        except ValidationError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.with_number(number), False
 
 
 @admin.register(Person)

@@ -379,7 +379,7 @@ def _load_card(spec: DemoCard, today: dt.date) -> str:
     """Create or refresh one demo card; return "created", "refreshed" or ""."""
     data, abroad_since = _data(spec, today)
     data = clean_card_data(data, refs=DatabaseReferences(), today=today)
-    card = ResidenceCard.objects.filter(number=spec.number).first()
+    card = ResidenceCard.objects.with_number(spec.number).first()
     if card is not None:
         if card.state != ResidenceCard.State.VALID:
             return ""  # invalidated by an officer during the demo: leave it

@@ -70,13 +70,23 @@ FALSE = {"", "0", "false", "no", "n", "f"}
 State = ResidenceCard.State
 WRITE_FIELDS = [
     *ResidenceCard.DATA_FIELDS,
+    "birth_date_index",
     "abroad_since",
     "state",
     "invalidated_at",
     "invalidation_reason",
     "updated_at",
 ]
-INSERT_COLUMNS = ["number", "person_id", *WRITE_FIELDS, "invalidation_note", "created_at"]
+INSERT_COLUMNS = [
+    "number",
+    "number_index",
+    "person_id",
+    *WRITE_FIELDS,
+    "invalidation_note",
+    "created_at",
+]
+# SEC-3: written as the model writes them (ciphertext, blind indexes) on the COPY path too.
+STORED_COLUMNS = ("number", "number_index", "birth_date", "birth_date_index")
 
 
 def _msg_other_person() -> str:
@@ -451,7 +461,7 @@ def _upsert_cards(rows: list[dict]) -> None:
         ResidenceCard.objects.bulk_create(
             [ResidenceCard(**row) for row in rows],
             update_conflicts=True,
-            unique_fields=["number"],
+            unique_fields=["number_index"],
             update_fields=WRITE_FIELDS,
         )
         return
@@ -461,14 +471,25 @@ def _upsert_cards(rows: list[dict]) -> None:
     updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in WRITE_FIELDS)
     # Identifiers only from the constants above, quoted; values go through COPY.
     create = f"CREATE TEMPORARY TABLE cards_import_stage ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608, E501
-    insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM cards_import_stage ON CONFLICT (number) DO UPDATE SET {updates}"  # noqa: S608, E501
+    insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM cards_import_stage ON CONFLICT (number_index) DO UPDATE SET {updates}"  # noqa: S608, E501
     with connection.cursor() as cursor:
         cursor.execute(create)
         with cursor.copy(f"COPY cards_import_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in INSERT_COLUMNS])
+                copy.write_row([_stored(row, c) for c in INSERT_COLUMNS])
         cursor.execute(insert)
         cursor.execute("DROP TABLE cards_import_stage")
+
+
+def _stored(row: dict, column: str):
+    """The value of ``column`` as the database holds it (the model's own conversions for the
+    encrypted number and birth date and their blind indexes)."""
+    if column not in STORED_COLUMNS:
+        return row[column]
+    field = ResidenceCard._meta.get_field(column)
+    if column.endswith("_index"):
+        return field.index_of(row[field.source])
+    return field.get_db_prep_save(row[column], connection)
 
 
 # --- The import ------------------------------------------------------------------------------

@@ -29,9 +29,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from zairyu.core import clock
+from zairyu.core import clock, crypto
+from zairyu.core.encrypted import BlindIndexField, EncryptedCharField, EncryptedDateField
 
 from . import normalise
+
+
+def mask_card_number(number: str) -> str:
+    """The number as shown where it need not be whole: "AB********CD"."""
+    if len(number or "") < 5:
+        return "*" * len(number or "")
+    return number[:2] + "*" * (len(number) - 4) + number[-2:]
 
 
 def new_person_reference() -> str:
@@ -73,6 +81,18 @@ class ResidenceCardQuerySet(models.QuerySet):
             Q(stay_until__isnull=True) | Q(stay_until__gte=on)
         )
 
+    def with_number(self, number: str):
+        """The card numbered ``number`` (normalised, FMT-5), through the unique blind index."""
+        return self.filter(number=number)
+
+    def with_numbers(self, numbers):
+        """The cards with any of ``numbers`` (normalised), one indexed look-up for all."""
+        return self.filter(number__in=numbers)
+
+    def born_on(self, day):
+        """The cards whose holder was born on ``day``, through the birth-date blind index."""
+        return self.filter(birth_date_index__in=crypto.blind_indexes("birth-date", day.isoformat()))
+
 
 class ResidenceCard(models.Model):
     """One residence card (在留カード) and what the registry knows about its holder."""
@@ -110,11 +130,16 @@ class ResidenceCard(models.Model):
         ERROR = "error", _("registered in error")
         OTHER = "other", _("other")
 
-    number = models.CharField(
+    # SEC-3: the number and the birth date are stored encrypted (zairyu.core.crypto); the card
+    # is found by its number through the blind index (unique, see Meta), the one indexed query
+    # of card_match. The index holds the normalised number (normalise.card_number).
+    number = EncryptedCharField(
         _("residence card number"),
         max_length=12,
+        blind_index="number_index",
         help_text=_("2 letters, 8 digits, 2 letters, e.g. AB12345678CD."),
     )
+    number_index = BlindIndexField(source="number", purpose="card-number")
     person = models.ForeignKey(
         Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cards"
     )
@@ -131,7 +156,9 @@ class ResidenceCard(models.Model):
         related_name="+",
         db_index=False,  # see Meta
     )
-    birth_date = models.DateField(_("date of birth"), db_index=True)
+    birth_date = EncryptedDateField(_("date of birth"))
+    # The officer's search by date of birth (BO-2) looks this up.
+    birth_date_index = BlindIndexField(source="birth_date", purpose="birth-date", db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     prefecture = models.ForeignKey(
         "reference.Prefecture",
@@ -235,7 +262,7 @@ class ResidenceCard(models.Model):
         constraints = [
             # The index card_match relies on. A constraint rather than unique=True, which on
             # PostgreSQL would add a second (varchar_pattern_ops) index every insert pays for.
-            models.UniqueConstraint(fields=["number"], name="cards_card_number_unique"),
+            models.UniqueConstraint(fields=["number_index"], name="cards_card_number_unique"),
             # A person holds at most one valid card at a time (renewal invalidates the old one).
             models.UniqueConstraint(
                 fields=["person"],
@@ -263,7 +290,8 @@ class ResidenceCard(models.Model):
         # every insert of a national import pays for.
 
     def __str__(self) -> str:
-        return f"{self.number} {self.roman_name}"
+        # Also the object name the audit trail keeps: never the number in full (SEC-3).
+        return f"{self.roman_name} ({mask_card_number(self.number)})"
 
     def standing(self, on=None) -> "ResidenceCard.Standing":
         """Return valid / expired / invalidated on ``on`` (default: today in Japan)."""

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from zairyu.audit.models import AuditEvent
-from zairyu.core import clock
+from zairyu.core import clock, crypto
 from zairyu.core.text import to_fullwidth
 
 from . import normalise
@@ -53,8 +53,8 @@ def card_match(
     stay before today) match only with ``allow_expired=True``, for callers that refuse them
     with their own reason (A-4: "your period of stay has ended, go to the office").
 
-    One query, through the unique index on ``number``; every other condition is checked on
-    that single row.
+    One query, through the unique blind index of the number (SEC-3: the number and the birth
+    date are stored encrypted); every other condition is checked on that single row.
     """
     face = _face(
         number=number,
@@ -69,23 +69,26 @@ def card_match(
     if face is None:
         return None
     found = list(_matchable(allow_expired).filter(face.q())[:1])
-    return found[0] if found else None
+    return found[0] if found and face.holds(found[0]) else None
 
 
 @dataclasses.dataclass(frozen=True)
 class _Face:
     """What a matching card meets: its normalised number and, per column (attribute name),
     the values accepted (``None`` among them: the column may be empty). The one statement of
-    "matches", read two ways: as a query condition (``q``, ``card_match``) and on a card
-    already read (``holds``, ``card_match_many``); tests/cards/test_match.py checks that both
-    agree."""
+    "matches", read two ways: as a query condition (``q``, ``card_match``: the number's blind
+    index and the plain columns; the encrypted ones cannot be compared in SQL) and on a card
+    already read (``holds``: every column, ``card_match`` and ``card_match_many``);
+    tests/cards/test_match.py checks that both agree."""
 
     number: str
     accepted: tuple[tuple[str, tuple], ...]
 
     def q(self) -> Q:
-        condition = Q()
+        condition = Q(number_index__in=crypto.blind_indexes("card-number", self.number))
         for name, values in self.accepted:
+            if name in _ENCRYPTED:
+                continue
             one = Q()
             for value in values:
                 one |= Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
@@ -94,6 +97,10 @@ class _Face:
 
     def holds(self, card: ResidenceCard) -> bool:
         return all(getattr(card, name) in values for name, values in self.accepted)
+
+
+# Columns stored encrypted: compared on the card read, never in SQL.
+_ENCRYPTED = frozenset({"number", "birth_date"})
 
 
 def _face(
@@ -130,7 +137,7 @@ def _face(
         accepted.append(("municipality_id", (_code(municipality), None)))
     if card_valid_until is not None:
         accepted.append(("card_valid_until", (card_valid_until,)))
-    # Each value as the database compares it (e.g. a datetime given for a date: its date).
+    # Each value as the card holds it (e.g. a datetime given for a date: its date).
     fields = ResidenceCard._meta
     return _Face(
         number=number,
@@ -138,7 +145,7 @@ def _face(
             (
                 name,
                 tuple(
-                    None if value is None else fields.get_field(name).get_prep_value(value)
+                    None if value is None else fields.get_field(name).to_python(value)
                     for value in values
                 ),
             )
@@ -163,18 +170,28 @@ def card_match_many(
     order, the card each face matches or None, exactly as ``card_match`` would answer. The
     matchable cards with the faces' numbers are read in one query (through the unique index on
     ``number``) and each face's condition is checked on the card with its number (``_Face``:
-    the same condition ``card_match`` sends as SQL).
+    the same condition ``card_match`` checks).
     """
     found = [_face(**face) for face in faces]
     numbers = sorted({f.number for f in found if f is not None})
     cards: dict[str, ResidenceCard] = {}
     if numbers:
-        cards = {c.number: c for c in _matchable(allow_expired).filter(number__in=numbers)}
+        cards = {c.number: c for c in _matchable(allow_expired).with_numbers(numbers)}
     answer: list[ResidenceCard | None] = []
     for face in found:
         card = cards.get(face.number) if face is not None else None
         answer.append(card if card is not None and face.holds(card) else None)
     return answer
+
+
+def card_search_number(text: str) -> str | None:
+    """The whole card number in what an officer typed (any width, case, spaces or hyphens),
+    or None when it is not a whole number."""
+    loose = "".join(normalise.roman_name_loose(text or "").split()).replace("-", "")
+    try:
+        return normalise.card_number(loose)
+    except ValidationError:
+        return None
 
 
 def card_search(
@@ -185,20 +202,18 @@ def card_search(
 ) -> QuerySet[ResidenceCard]:
     """Cards matching every criterion given (officer search, BO-2), newest issue first.
 
-    ``number``: whole or partial card number (an exact one uses the unique index). ``name``:
-    part of the roman name, normalised like the card (case, full-width, commas), or part of the
-    kanji name; on PostgreSQL the roman-name part uses the trigram index from migration 0002.
-    ``birth_date`` uses its own index. With no criterion the result is empty.
+    ``number``: the whole card number (SEC-3: stored encrypted, found through its blind
+    index; a part of a number cannot be searched and finds nothing). ``name``: part of the
+    roman name, normalised like the card (case, full-width, commas), or part of the kanji name;
+    on PostgreSQL the roman-name part uses the trigram index from migration 0002.
+    ``birth_date`` uses its blind index. With no criterion the result is empty.
     """
     query = ResidenceCard.objects.select_related("nationality", "status", "prefecture")
     given = False
-    number_text = "".join(normalise.roman_name_loose(number).split()).replace("-", "")
-    if number_text:
+    if (number or "").strip():
         given = True
-        try:
-            query = query.filter(number=normalise.card_number(number_text))
-        except ValidationError:
-            query = query.filter(number__contains=number_text)
+        whole = card_search_number(number)
+        query = query.with_number(whole) if whole is not None else query.none()
     name_text = (name or "").strip()
     if name_text:
         given = True
@@ -211,7 +226,7 @@ def card_search(
             query = query.filter(kanji_name__contains=kanji)
     if birth_date is not None:
         given = True
-        query = query.filter(birth_date=birth_date)
+        query = query.born_on(birth_date)
     if not given:
         return query.none()
     return query.order_by("roman_name", "-issued_on", "id")

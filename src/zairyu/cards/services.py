@@ -53,7 +53,7 @@ def _number_taken() -> ValidationError:
 
 def _insert_card(*, person: Person, data: CardData) -> ResidenceCard:
     now = clock.now()
-    if ResidenceCard.objects.filter(number=data.number).exists():
+    if ResidenceCard.objects.with_number(data.number).exists():
         raise _number_taken()
     try:
         with transaction.atomic():  # a savepoint, so a lost race leaves the caller usable
@@ -61,7 +61,7 @@ def _insert_card(*, person: Person, data: CardData) -> ResidenceCard:
                 person=person, created_at=now, updated_at=now, **data.model_fields()
             )
     except IntegrityError as exc:
-        if ResidenceCard.objects.filter(number=data.number).exists():
+        if ResidenceCard.objects.with_number(data.number).exists():
             raise _number_taken() from exc
         raise
 

@@ -30,6 +30,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.encrypted import BlindIndexField, EncryptedJSONField
+
 
 class FilingState(models.TextChoices):
     REGISTERING = "registering", _("Registering")
@@ -138,7 +140,12 @@ class Filing(models.Model):
     event_date = models.DateField(_("date of the event"))
     deadline = models.DateField(_("deadline"))
     late = models.BooleanField(_("filed after the deadline"), default=False)
-    content = models.JSONField(_("content"))
+    # SEC-3: encrypted whole (it copies the card face); the officer's search by card number
+    # reads the blind index of the resident's card number beside it.
+    content = EncryptedJSONField(_("content"))
+    card_number_index = BlindIndexField(
+        source="resident_card_number", purpose="card-number", null=True, db_index=True
+    )
     # SHA-256 of what makes two filings "identical" (NF-6, 001 Q73); see rules.content_digest.
     digest = models.CharField(max_length=64)
     # One per input form shown: a re-sent form or the back button finds the same filing.
@@ -202,6 +209,12 @@ class Filing(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def resident_card_number(self) -> str | None:
+        """The card number the filer typed for the resident (None for a roster)."""
+        resident = (self.content or {}).get("resident") or {}
+        return resident.get("card_number") or None
 
     @property
     def number(self) -> str:

@@ -14,7 +14,7 @@ from zairyu.accounts.models import AccountState, Category, User
 from zairyu.backoffice.access import is_officer, officer_bureaus
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.cards.selectors import person_current_card
-from zairyu.core import clock
+from zairyu.core import clock, crypto
 
 from .models import Filing, FilingState
 
@@ -172,8 +172,10 @@ def filing_search(filings: QuerySet[Filing], criteria: FilingSearch) -> QuerySet
         query = query.filter(pk=pk) if pk is not None else query.none()
     if criteria.card_number:
         given = True
-        number = criteria.card_number.strip().upper()
-        query = query.filter(Q(card__number=number) | Q(content__resident__card_number=number))
+        # SEC-3: numbers are encrypted; both the matched card and the number the filer typed
+        # are found through their blind indexes.
+        indexes = crypto.blind_indexes("card-number", criteria.card_number.strip().upper())
+        query = query.filter(Q(card__number_index__in=indexes) | Q(card_number_index__in=indexes))
     if criteria.state:
         given = True
         query = query.filter(state=criteria.state)

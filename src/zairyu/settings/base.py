@@ -6,6 +6,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.crypto import keys_from_environment
+
 from .env import env_bool, env_choice, env_int, env_list, env_networks, env_str
 
 # src/zairyu/settings/base.py -> the repository root
@@ -200,6 +202,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Security --------------------------------------------------------------------------------
+# SEC-3: session rows are encrypted (drafts and searches can hold card numbers).
+SESSION_ENGINE = "zairyu.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -283,6 +287,13 @@ ZAIRYU_BULK_RETENTION_DAYS = env_int("ZAIRYU_BULK_RETENTION_DAYS", 90)
 
 # Absolute links in mails point here.
 ZAIRYU_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Encryption at rest (SEC-3) --------------------------------------------------------------------
+# Residence card numbers, birth dates and the snapshots that copy them are stored encrypted
+# (zairyu.core.crypto). Keys: FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS ("id:base64,…", newest
+# first), or KEY_FILE (JSON); dev.py creates demo keys under var/, production.py refuses to start
+# without them. See docs/operations.md, "Keys".
+ZAIRYU_ENCRYPTION_KEYS, ZAIRYU_BLIND_INDEX_KEYS = keys_from_environment()
 
 # JPKI (ID-3) ----------------------------------------------------------------------------------
 # Service A self-registration verifies the My Number card's signature certificate

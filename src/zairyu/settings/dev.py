@@ -1,5 +1,7 @@
 """Settings for ``make run`` on one machine: SQLite, filesystem broker, mails kept in var/."""
 
+from zairyu.core.crypto import keys_from_environment
+
 from .base import *  # noqa: F403
 from .base import STATIC_ROOT, VAR_DIR
 from .env import env_list, env_str
@@ -10,6 +12,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 ZAIRYU_DEMO_MAILBOX = True
+# SEC-3: demo keys, generated under var/ the first time unless the environment gives keys.
+ZAIRYU_ENCRYPTION_KEYS, ZAIRYU_BLIND_INDEX_KEYS = keys_from_environment(
+    demo_file=VAR_DIR / "keys" / "demo-keys.json"
+)
 
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,16 @@
 Passes ``manage.py check --deploy`` with no warnings (tests/test_settings.py runs it).
 """
 
+from zairyu.core.crypto import key_parse
+
 from .base import *  # noqa: F403
-from .base import LOGGING, STORAGES, database_config
+from .base import (
+    LOGGING,
+    STORAGES,
+    ZAIRYU_BLIND_INDEX_KEYS,
+    ZAIRYU_ENCRYPTION_KEYS,
+    database_config,
+)
 from .env import env_bool, env_choice, env_int, env_list, env_networks, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
@@ -44,6 +52,17 @@ if env_bool("JPKI_TEST_CA", False):
 
     raise ImproperlyConfigured("JPKI_TEST_CA must not be set in production.")
 ZAIRYU_JPKI_TEST_CA = False
+
+# SEC-3: no start without the keys that encrypt personal data at rest (docs/operations.md).
+if not (ZAIRYU_ENCRYPTION_KEYS and ZAIRYU_BLIND_INDEX_KEYS):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or KEY_FILE) must be set for production "
+        "(see docs/operations.md, “Keys”)."
+    )
+key_parse(ZAIRYU_ENCRYPTION_KEYS, source="FIELD_ENCRYPTION_KEYS")
+key_parse(ZAIRYU_BLIND_INDEX_KEYS, source="BLIND_INDEX_KEYS")
 
 STORAGES = {
     **STORAGES,

@@ -14,6 +14,9 @@ PASSWORD_HASHERS = [
 ]  # speed; Argon2 in its own test
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 STATIC_URL = "/static/"
+# SEC-3: fixed keys for the tests (not secret; never used elsewhere).
+ZAIRYU_ENCRYPTION_KEYS = "t1:aFsruQ-SVL6FyeFj2XOvGOzO8KIkwQ1snKiQgtnq3IQ="
+ZAIRYU_BLIND_INDEX_KEYS = "i1:MI8Gn56Nq3ehpmgLgPKf4eEdEcQU4_v814-RPbwuHmQ="
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: worker processes started by the tests must see the same database.

@@ -32,6 +32,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.encrypted import EncryptedJSONField
+
 __all__ = [
     "OFiling",
     "OFilingState",
@@ -114,7 +116,7 @@ class OFiling(models.Model):
     late = models.BooleanField(_("filed after the deadline"), default=False)
     # The periodic notification's fiscal year (1 April of ``fiscal_year`` - 31 March next year).
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), null=True, blank=True)
-    content = models.JSONField(_("content"))
+    content = EncryptedJSONField(_("content"))
     version = models.PositiveIntegerField(_("version"), default=1)
     # One per input form shown: a re-sent confirmation or the back button finds this filing.
     token = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
@@ -170,7 +172,7 @@ class OFilingVersion(models.Model):
 
     filing = models.ForeignKey(OFiling, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    content = models.JSONField(_("content"))
+    content = EncryptedJSONField(_("content"))
     created_at = models.DateTimeField(_("filed at"))
     # The change that replaced this version was made from the form with this token (a re-sent
     # confirmation finds it and does nothing).

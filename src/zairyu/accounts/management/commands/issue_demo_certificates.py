@@ -1,9 +1,13 @@
 """Create the test CA and the demo My Number card certificates (ID-3). Idempotent.
 
 The files go to ``settings.ZAIRYU_JPKI_TEST_CA_DIR`` (``var/jpki-test-ca``): ``root.pem`` (the
-anchor), ``crl.pem`` (re-issued when fewer than 30 days remain before its next update) and
+anchor), ``crl.pem`` (re-issued when fewer than 30 days remain before its next update),
 ``cards/*.pem`` with ``cards/index.json``, which the registration page lists for download while
-the test CA is trusted (``ZAIRYU_JPKI_TEST_CA``, default: DEBUG). Every person is fictional.
+the test CA is trusted (``ZAIRYU_JPKI_TEST_CA``, default: DEBUG), and each card's own private key
+in ``card-keys/*.key`` (0600). A real card never gives up its key; the demo keeps it so that the
+demo signer (the "Sign with the demo card" button, ``manage.py sign_demo_challenge``) can play
+the card's chip and sign the proof-of-possession challenge (docs/jpki-proof-of-possession.md).
+A set issued before the keys were kept is issued again. Every person is fictional.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from cryptography import x509
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from zairyu.accounts.testca import JpkiTestCA
+from zairyu.accounts.testca import (
+    DEMO_CARDS_DIR,
+    DEMO_KEYS_DIR,
+    JpkiTestCA,
+    demo_card_load,
+    demo_card_write,
+    new_key,
+)
 from zairyu.core import clock
 
 CRL_LIFETIME = dt.timedelta(days=90)
@@ -98,11 +109,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         directory = Path(options.get("directory") or settings.ZAIRYU_JPKI_TEST_CA_DIR)
         authority = JpkiTestCA.load_or_create(directory)
-        cards_dir = directory / "cards"
-        index = self._index(cards_dir)
+        cards_dir = directory / DEMO_CARDS_DIR
+        index = self._index(directory)
         changed = []
         if index is None:
-            index = self._issue(authority, cards_dir)
+            index = self._issue(authority, directory)
             changed.append(f"{len(index)} demo card certificates")
         if changed or self._crl_due(authority):
             revoked = [int(card["serial"], 16) for card in index if card["kind"] == "revoked"]
@@ -118,28 +129,35 @@ class Command(BaseCommand):
         )
         for card in index:
             self.stdout.write(f"  {cards_dir / card['file']}  {card['label']}")
+        self.stdout.write(
+            f"Their private keys (demo only: they sign the proof-of-possession challenge in place "
+            f'of the card, with the page\'s "Sign with the demo card" button or '
+            f"`manage.py sign_demo_challenge <card> <challenge> --flow <flow>`): "
+            f"{directory / DEMO_KEYS_DIR}"
+        )
 
-    def _index(self, cards_dir: Path) -> list[dict] | None:
+    def _index(self, directory: Path) -> list[dict] | None:
         """The issued set, or None when it must be issued (again)."""
         try:
-            index = json.loads((cards_dir / "index.json").read_text(encoding="utf-8"))
+            index = json.loads(
+                (directory / DEMO_CARDS_DIR / "index.json").read_text(encoding="utf-8")
+            )
         except (OSError, ValueError):
             return None
         if {card.get("slug") for card in index} != {card["slug"] for card in DEMO_CARDS}:
             return None
         now = clock.now()
-        for card in index:
-            path = cards_dir / card["file"]
-            if not path.is_file():
+        for entry in index:
+            # Each card keeps its own key (older sets had none): a card without it is re-issued.
+            card = demo_card_load(directory, entry)
+            if card is None:
                 return None
-            if card["kind"] in {"valid", "renewed"}:
-                certificate = x509.load_pem_x509_certificate(path.read_bytes())
-                if certificate.not_valid_after_utc < now + dt.timedelta(days=30):
-                    return None
+            expiring = card.certificate.not_valid_after_utc < now + dt.timedelta(days=30)
+            if entry["kind"] in {"valid", "renewed"} and expiring:
+                return None
         return index
 
-    def _issue(self, authority: JpkiTestCA, cards_dir: Path) -> list[dict]:
-        cards_dir.mkdir(parents=True, exist_ok=True)
+    def _issue(self, authority: JpkiTestCA, directory: Path) -> list[dict]:
         now = clock.now()
         index = []
         for spec in DEMO_CARDS:
@@ -161,19 +179,21 @@ class Command(BaseCommand):
             }[kind]
             if kind == "authentication":
                 attributes = {"key_usage": {"digital_signature"}, "holder_attributes": False}
-            card = authority.issue(**attributes, not_before=validity[0], not_after=validity[1])
-            file_name = f"{spec['slug']}.pem"
-            (cards_dir / file_name).write_bytes(card.pem())
+            # Every card its own key, as every real card has (a renewed card too).
+            card = authority.issue(
+                **attributes, not_before=validity[0], not_after=validity[1], key=new_key()
+            )
+            files = demo_card_write(directory, spec["slug"], card)
             index.append(
                 {
                     "slug": spec["slug"],
                     "label": spec["label"],
                     "kind": kind,
-                    "file": file_name,
+                    **files,
                     "serial": format(card.serial, "X"),
                 }
             )
-        (cards_dir / "index.json").write_text(
+        (directory / DEMO_CARDS_DIR / "index.json").write_text(
             json.dumps(index, ensure_ascii=False, indent=2), encoding="utf-8"
         )
         return index
