@@ -10,7 +10,7 @@ MO := $(PO:.po=.mo)
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    - install, migrate, load demo data, start web + worker + beat on http://127.0.0.1:8000"
+	@echo "make run    - install, migrate, load demo data, start web + worker + beat on http://127.0.0.1:8000 (PORT=8100 for another port)"
 	@echo "make test   - install test tools and run the whole suite (PostgreSQL/Redis if DATABASE_URL/CELERY_BROKER_URL are set)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
@@ -44,12 +44,16 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipaexfont-gothic >/dev/null; \
 	else echo "chromium or the Japanese font is missing and you are not root: browser tests will be skipped"; fi
 
+# make run PORT=8100: the site, and the links in its mails and PDFs, on another port.
+PORT ?= 8000
+
 run: $(VENV)/.deps-run messages
-	mkdir -p var
+	mkdir -p var/log
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py setup_demo
-	$(BIN)/python manage.py serve
+	PORT=$(PORT) $(BIN)/python manage.py setup_demo > var/log/setup_demo.log
+	@echo "Demo data ready (var/log/setup_demo.log); starting web, worker and beat."
+	PORT=$(PORT) $(BIN)/python manage.py serve --addr 127.0.0.1:$(PORT)
 
 test: $(VENV)/.deps-test messages browser-deps
 	mkdir -p var

@@ -15,9 +15,13 @@ Inside ``bench/run.py`` it uses the benchmark database; on its own::
 (without ``--database-url``: SQLite under var/bench/). Figures (``name: value unit``):
 ``bulk_csv_p50``, ``bulk_csv_p95``, ``bulk_xlsx_p50``, ``bulk_xlsx_p95`` in ms (wall clock),
 ``bulk_csv_cpu_p50``, ``bulk_xlsx_cpu_p50`` (this process's CPU time, steadier on a busy
-machine), and
-``bulk_rows`` (rows accepted per run; always 300, or the run is broken). Nothing asserts a
-time; the target (issue #9) is p95 under 1 s.
+machine), ``bulk_csv_request_p95``, ``bulk_xlsx_request_p95`` (the share of ``bulk_upload``
+alone: what the upload request spends in the service), and
+``bulk_rows`` (rows accepted per run; always 300, or the run is broken). Then the hostile file
+of issue #14 (SEC-4), a 5 KB .xlsx whose one cell is at XFD1048576, ``FAR_RUNS`` times:
+``bulk_far_cell_request_max`` (``bulk_upload``, the request's share) and
+``bulk_far_cell_task_max`` (``bulk_process``, the worker's), in ms; the file must end in a
+reception error. Nothing asserts a time; the target (issue #9) is p95 under 1 s.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import harness  # noqa: E402
 
 NAME = "bulk"
 ROWS = 300
+FAR_RUNS = 3
 FIGURE_PREFIX = "FIGURE "
 
 
@@ -160,12 +165,14 @@ def child(runs: int) -> None:
     for label, content, name in (("csv", csv_bytes, "rows.csv"), ("xlsx", xlsx_bytes, "r.xlsx")):
         times = []
         cpu = []
+        requests = []
         for run in range(runs + 1):  # the first run warms the caches and is not counted
             started = time.perf_counter()
             started_cpu = time.process_time()
             job = bulk_upload(
                 user=user, file=SimpleUploadedFile(name, content), kind=kind_key, options={}
             )
+            uploaded = time.perf_counter()
             bulk_process(job_id=job.pk)
             elapsed = (time.perf_counter() - started) * 1000
             elapsed_cpu = (time.process_time() - started_cpu) * 1000
@@ -175,12 +182,39 @@ def child(runs: int) -> None:
             if run:
                 times.append(elapsed)
                 cpu.append(elapsed_cpu)
+                requests.append((uploaded - started) * 1000)
         print(f"{FIGURE_PREFIX}bulk_{label}_p50 {_percentile(times, 0.5):.1f} ms", flush=True)
         print(f"{FIGURE_PREFIX}bulk_{label}_p95 {_percentile(times, 0.95):.1f} ms", flush=True)
         # This process's CPU time (the database server's is not in it): steadier than the wall
         # clock on a shared machine; with SQLite it is nearly all the work.
         print(f"{FIGURE_PREFIX}bulk_{label}_cpu_p50 {_percentile(cpu, 0.5):.1f} ms", flush=True)
+        print(
+            f"{FIGURE_PREFIX}bulk_{label}_request_p95 {_percentile(requests, 0.95):.1f} ms",
+            flush=True,
+        )
     print(f"{FIGURE_PREFIX}bulk_rows {ROWS} rows", flush=True)
+
+    # SEC-4 (issue #14): one cell at XFD1048576; its <dimension> claims the whole grid.
+    far = openpyxl.Workbook()
+    far.active["XFD1048576"] = "x"
+    out = io.BytesIO()
+    far.save(out)
+    far_bytes = out.getvalue()
+    request_ms, task_ms = [], []
+    for run in range(FAR_RUNS):
+        started = time.perf_counter()
+        job = bulk_upload(
+            user=user, file=SimpleUploadedFile("far.xlsx", far_bytes), kind=kind_key, options={}
+        )
+        uploaded = time.perf_counter()
+        bulk_process(job_id=job.pk)
+        request_ms.append((uploaded - started) * 1000)
+        task_ms.append((time.perf_counter() - uploaded) * 1000)
+        job.refresh_from_db()
+        if job.state != "reception_error":
+            raise RuntimeError(f"far cell, run {run}: {job.state}")
+    print(f"{FIGURE_PREFIX}bulk_far_cell_request_max {max(request_ms):.1f} ms", flush=True)
+    print(f"{FIGURE_PREFIX}bulk_far_cell_task_max {max(task_ms):.1f} ms", flush=True)
 
 
 def measure(env: dict[str, str], runs: int, emit) -> None:

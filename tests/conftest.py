@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SMTP server (aiosmtpd), the clock, and the browser."""
+"""Shared fixtures: a real SMTP server (aiosmtpd), the clock, the browser, and the admin's
+signed-in client (with its second factor)."""
 
 import os
 import socket
@@ -73,6 +74,20 @@ def _closures_need_the_database(request):
     days.set_closure_source(None)
     yield
     days.set_closure_source(source)
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's ``admin_client`` with its session verified by a second factor: the admin
+    lets in only a verified session (ID-17, SEC-2)."""
+    from django.test import Client
+
+    from tests.otp_support import verify_second_factor
+
+    client = Client()
+    client.force_login(admin_user)
+    verify_second_factor(client, admin_user)
+    return client
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The Celery application. The broker only wakes workers; the database says what work is left.
 
-Settings come from Django's (``CELERY_`` prefix); the filesystem transport is the default so
-``make run`` needs no broker server. Options follow DESIGN.md ("Verified on these machines").
+Settings come from Django's (``CELERY_`` prefix). The default broker is a SQLite file through
+kombu's SQLAlchemy transport (``zairyu.core.broker``), so ``make run`` needs no broker server
+(docs/decisions/0007-embedded-background-work.md). Options follow DESIGN.md ("Verified on these
+machines").
 """
 
 import os
@@ -10,9 +12,17 @@ from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
 
+from zairyu.core import broker
+
 # Servers and workers default to production settings (which refuse to start unconfigured);
 # manage.py defaults to dev and its child processes inherit that choice.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zairyu.settings.production")
+
+broker.register()  # sqla+… URLs: kombu's SQLAlchemy transport with SQLite made safe for it
+
+# A publish the broker refuses is retried this often, briefly: the user's request waits for it.
+# Then core.work.enqueue_on_commit keeps the wake-up for beat to send again.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 app = Celery("zairyu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -26,6 +36,7 @@ def _configure(sender: Celery, **kwargs) -> None:
     conf.worker_prefetch_multiplier = 1
     conf.task_ignore_result = True
     conf.broker_connection_retry_on_startup = True
+    conf.task_publish_retry_policy = PUBLISH_RETRY
     conf.timezone = "Asia/Tokyo"
     if conf.broker_url.startswith("filesystem://"):
         folder = settings.CELERY_BROKER_FOLDER
@@ -39,6 +50,9 @@ def _configure(sender: Celery, **kwargs) -> None:
             "control_folder": str(folder / "control"),
             "polling_interval": 0.1,
         }
+    elif broker.sqlite_path(conf.broker_url):
+        # An idle worker looks for a message this often: the wake-up latency of make run.
+        conf.broker_transport_options = {"polling_interval": settings.ZAIRYU_BROKER_POLL_SECONDS}
     elif conf.broker_url.startswith(("redis://", "rediss://")):
         # Above the longest task or countdown, so Redis does not hand a message out twice.
         conf.broker_transport_options = {"visibility_timeout": 2 * 3600}
@@ -50,6 +64,10 @@ def _configure(sender: Celery, **kwargs) -> None:
         "housekeeping": {
             "task": "zairyu.core.housekeeping",
             "schedule": crontab(hour=3, minute=17),
+        },
+        "wake-missed": {
+            "task": "zairyu.core.wake_missed",
+            "schedule": float(settings.ZAIRYU_WAKE_RETRY_SECONDS),
         },
         "seal-audit-events": {
             "task": "zairyu.audit.seal",

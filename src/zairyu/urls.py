@@ -25,3 +25,8 @@ urlpatterns = [
     # Answers 404 unless settings.ZAIRYU_DEMO_MAILBOX is on (dev only).
     path("demo/mailbox/", include("zairyu.mail.urls")),
 ]
+
+# A 500 that is the database being unavailable answers 503 (core.views.server_error); 403
+# and 404 are Django's own views with the templates in core/templates/.
+handler400 = "zairyu.core.views.bad_request"
+handler500 = "zairyu.core.views.server_error"

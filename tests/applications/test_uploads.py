@@ -1,6 +1,8 @@
 """A-6 documents, A-7 face photo, SEC-4 upload safety: zairyu.applications.uploads.
 
-The hostile files are built in memory (tests/applications/uploads_fixtures.py). No database.
+The hostile files are built in memory (tests/applications/uploads_fixtures.py). The checks
+themselves need no database; the SEC-4 active-content refusals are also proven over HTTP, on
+the page where a filer attaches a PDF to an application.
 """
 
 import hashlib
@@ -12,6 +14,7 @@ from django.core.exceptions import ValidationError
 from zairyu.applications.uploads import check_pdf, check_photo, check_total
 
 from . import uploads_fixtures as f
+from .drafting import media_root  # noqa: F401 (autouse fixture: uploaded files in a tmp folder)
 
 MB = 1024 * 1024
 
@@ -239,6 +242,156 @@ def test_sec4_qpdf_limit_is_put_back_after_the_check(settings):
     settings.ZAIRYU_UPLOAD_PDF_MAX_STREAM_BYTES = 1 * MB
     refused(check_pdf, f.upload(f.inflate_bomb_pdf(8 * MB), "bomb.pdf"))
     assert pikepdf.settings.get_qpdf_limits()["flate_max_memory"] == before
+
+
+# The active content refused besides JavaScript (SEC-4), each with the reason in user terms.
+ACTIVE = [
+    (f.uri_open_action_pdf, "pdf_open_action", "does something by itself when it is opened"),
+    (f.named_open_action_pdf, "pdf_open_action", "does something by itself"),
+    (f.goto_then_uri_open_action_pdf, "pdf_open_action", "does something by itself"),
+    (f.uri_additional_action_pdf, "pdf_open_action", "does something by itself"),
+    (f.launch_pdf, "pdf_launch", "starts another program"),
+    (f.launch_link_pdf, "pdf_launch", "starts another program"),
+    (f.submit_form_pdf, "pdf_submit_form", "sends what is typed into it"),
+    (f.goto_remote_pdf, "pdf_other_file", "opens or reads another file"),
+    (f.import_data_pdf, "pdf_other_file", "opens or reads another file"),
+    (f.goto_embedded_pdf, "pdf_embedded_file", "attached or embedded files"),
+    (f.rich_media_pdf, "pdf_multimedia", "sound, video, Flash or 3D content"),
+    (f.sound_pdf, "pdf_multimedia", "sound, video, Flash or 3D content"),
+    (f.movie_action_pdf, "pdf_multimedia", "sound, video, Flash or 3D content"),
+    (f.xfa_pdf, "pdf_xfa", "dynamic (XFA) form"),
+]
+ACTIVE_IDS = [
+    "open_action_uri",
+    "open_action_named",
+    "open_action_goto_next_uri",
+    "additional_action_uri",
+    "open_action_launch",
+    "link_launch",
+    "submit_form",
+    "goto_remote",
+    "import_data",
+    "goto_embedded",
+    "rich_media",
+    "sound",
+    "movie",
+    "xfa",
+]
+PLAIN = [f.internal_link_pdf, f.goto_open_action_pdf, f.web_link_pdf]
+PLAIN_IDS = ["internal_link_and_destination", "open_action_goto", "web_link_clicked"]
+
+
+@pytest.mark.parametrize(("builder", "code", "words"), ACTIVE, ids=ACTIVE_IDS)
+def test_sec4_pdf_with_active_content_refused_with_the_reason(builder, code, words):
+    error = refused(check_pdf, f.upload(builder(), "active.pdf"))
+    assert error.code == code
+    assert "active.pdf" in error.messages[0] and words in error.messages[0]
+
+
+@pytest.mark.parametrize("builder", PLAIN, ids=PLAIN_IDS)
+def test_sec4_pdf_with_links_and_a_destination_accepted(builder):
+    assert check_pdf(f.upload(builder(), "plain.pdf")).pages == 2
+
+
+def test_sec4_javascript_is_the_reason_given_before_others():
+    """A file with several kinds of active content is refused for the most serious one."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(f.launch_pdf()))
+    pdf.pages[0].AA = pikepdf.Dictionary(
+        O=pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("1;"))
+    )
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    assert refused(check_pdf, f.upload(buffer.getvalue(), "both.pdf")).code == "pdf_javascript"
+
+
+def test_sec4_open_action_chain_that_loops_is_refused_not_followed_forever():
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(f.good_pdf()))
+    action = pdf.make_indirect(
+        pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=pikepdf.Array([pdf.pages[0].obj]))
+    )
+    action.Next = action  # /Next points back at itself
+    pdf.Root.OpenAction = action
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    assert refused(check_pdf, f.upload(buffer.getvalue(), "loop.pdf")).code == "pdf_open_action"
+
+
+# --- SEC-4 over HTTP: the filer's document page ------------------------------------------------
+
+
+@pytest.fixture
+def draft_page(client):
+    """An organization's staff member signed in, with a draft extension whose steps are done
+    up to the organization: its document page takes PDFs."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.urls import reverse
+
+    from tests.cards.factories import make_card, next_number
+    from zairyu.applications import services
+    from zairyu.core import clock
+
+    from .drafting import organization_data, personal1_for, personal2_for, save
+    from .factories import make_organization_staff
+
+    user, organization = make_organization_staff()
+    end = clock.today() + dt.timedelta(days=60)
+    card = make_card(number=next_number("EM"), stay_until=end, card_valid_until=end)
+    draft = services.application_start(user=user, procedure="extension", status=card.status_id)
+    save(user, draft, "personal1", personal1_for(card))
+    save(user, draft, "personal2", personal2_for(card))
+    save(user, draft, "organization", organization_data(organization))
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    def post(data: bytes, name: str):
+        return client.post(
+            reverse("applications:document_add", args=[draft.pk]),
+            {"kind": "activity", "file": f.upload(data, name)},
+        )
+
+    post.draft = draft
+    return post
+
+
+def _page_text(response) -> str:
+    import html
+    import re
+
+    return re.sub(r"\s+", " ", html.unescape(response.content.decode()))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("builder", "code", "words"), ACTIVE, ids=ACTIVE_IDS)
+def test_sec4_pdf_with_active_content_refused_over_http(draft_page, builder, code, words):
+    response = draft_page(builder(), "hostile.pdf")
+    assert response.status_code == 400
+    page = _page_text(response)
+    assert 'class="error-summary"' in page
+    assert "hostile.pdf" in page and words in page
+    assert draft_page.draft.documents.count() == 0
+
+
+@pytest.mark.django_db
+def test_sec4_pdf_with_launch_refused(draft_page):
+    response = draft_page(f.launch_link_pdf(), "launch.pdf")
+    assert response.status_code == 400
+    assert "launch.pdf contains an action that starts another program" in _page_text(response)
+    assert draft_page.draft.documents.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("builder", PLAIN, ids=PLAIN_IDS)
+def test_sec4_plain_pdf_with_internal_goto_link_accepted_over_http(draft_page, builder):
+    response = draft_page(builder(), "plain.pdf")
+    assert response.status_code == 302
+    (document,) = draft_page.draft.documents.all()
+    assert document.original_name == "plain.pdf"
 
 
 # --- A-7: face photo ------------------------------------------------------------------------

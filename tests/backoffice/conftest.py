@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from tests.cards.factories import make_card
+from tests.otp_support import verify_second_factor  # other test modules import it from here
 from zairyu.backoffice.access import officer_group
 
 
@@ -20,25 +21,6 @@ def client(client):
     """Pages in English, so assertions read the msgids (translations are the lead's)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
-
-
-def verify_second_factor(client, user):
-    """Mark the client's session as verified with a confirmed TOTP device of ``user``.
-
-    Back-office pages need a session verified with a second factor (ID-17, BO-1); this is what
-    a right code at the sign-in step leaves in the session (django-otp's device id). The rule
-    itself is tested over HTTP in test_accounts_otp.py.
-    """
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return device
 
 
 @pytest.fixture

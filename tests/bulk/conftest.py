@@ -18,6 +18,12 @@ def _reference_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded files wait for the task in the default storage: a folder of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def client(client):
     """Pages in English, so assertions read the msgids."""

@@ -14,7 +14,7 @@ from django.utils import translation
 from tests.cards.factories import make_card
 from tests.filings.factories import make_organization_account
 from zairyu.bulk.kinds import get_kind
-from zairyu.bulk.services import bulk_process, bulk_upload
+from zairyu.bulk.services import bulk_process, bulk_receive, bulk_upload
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.core import clock
 
@@ -120,6 +120,16 @@ def upload(user, kind_key: str, content: bytes, name: str = "rows.csv", **option
         kind=kind_key,
         options=options,
     )
+
+
+def upload_and_read(user, kind_key: str, content: bytes, name: str = "rows.csv", **options):
+    """The upload request, then the task's first part: the stored file read (its rows, or a
+    reception error found in it), nothing filed yet."""
+    job = upload(user, kind_key, content, name, **options)
+    if job.state == "received":
+        bulk_receive(job=job)
+        job.refresh_from_db()
+    return job
 
 
 def upload_and_process(user, kind_key: str, content: bytes, name: str = "rows.csv", **options):

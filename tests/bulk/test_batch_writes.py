@@ -13,7 +13,15 @@ from zairyu.bulk.kinds import get_kind
 from zairyu.filings import services as filing_services
 from zairyu.filings.models import Filing, FilingState, FilingStateChange
 
-from .helpers import SCHOOL_START, csv_file, days_ago, face_row, students, university, upload
+from .helpers import (
+    SCHOOL_START,
+    csv_file,
+    days_ago,
+    face_row,
+    students,
+    university,
+    upload_and_read,
+)
 
 
 def _checked(count: int):
@@ -21,7 +29,7 @@ def _checked(count: int):
     user, _ = university()
     cards = students(count)
     rows = [{**face_row(c), "start_date": days_ago(3)} for c in cards]
-    job = upload(user, SCHOOL_START, csv_file(SCHOOL_START, user, rows))
+    job = upload_and_read(user, SCHOOL_START, csv_file(SCHOOL_START, user, rows))
     kind = get_kind(job.kind)
     prepared = kind.validate(job, list(job.rows.order_by("row_number")))
     assert not any(p.errors for p in prepared)

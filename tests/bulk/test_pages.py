@@ -86,9 +86,11 @@ def test_bk4_upload_job_page_shows_errors_by_row_and_cell(client):
     assert response.status_code == 302
     job = Job.objects.get()
     assert response["Location"] == reverse("bulk:job", args=[job.pk])
-    # Tests commit nothing, so the task has not run: the page shows the progress bar.
+    # Tests commit nothing, so the task has not run: the page shows the progress bar, and
+    # the file is not read yet (the request only checked and stored it).
     page = client.get(response["Location"]).content.decode()
     assert '<progress id="bulk-progress" max="100" value="0">' in page
+    assert "The file is being read" in page
     assert "bulk/progress.js" in page and 'http-equiv="refresh"' in page
     status = json.loads(client.get(reverse("bulk:job_status", args=[job.pk])).content)
     assert status == {
@@ -96,7 +98,7 @@ def test_bk4_upload_job_page_shows_errors_by_row_and_cell(client):
         "state_label": "Received",
         "final": False,
         "percent": 0,
-        "total": 3,
+        "total": 0,
         "processed": 0,
         "accepted": 0,
         "errors": 0,

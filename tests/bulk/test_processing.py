@@ -29,6 +29,7 @@ from .helpers import (
     university,
     upload,
     upload_and_process,
+    upload_and_read,
 )
 
 
@@ -162,7 +163,7 @@ def test_bk6_done_mail_and_audit_in_english_and_japanese():
     assert outcome.after["accepted"] == 1 and outcome.after["errors"] == 1
 
     user_ja, _ = university(language="ja")
-    job = upload(user_ja, SCHOOL_START, b"not,a,template\n1,2,3\n")
+    job = upload_and_read(user_ja, SCHOOL_START, b"not,a,template\n1,2,3\n")
     refused = Mail.objects.get(template="bulk_reception_error", to_address=user_ja.email)
     assert "受付エラー" in refused.subject and job.number in refused.subject
     assert job.reasons[0] in refused.body

@@ -10,7 +10,16 @@ from zairyu.core import clock
 from zairyu.core.work import run_housekeeping
 from zairyu.filings.models import Filing
 
-from .helpers import SCHOOL_START, csv_file, days_ago, face_row, students, university, upload
+from .helpers import (
+    SCHOOL_START,
+    csv_file,
+    days_ago,
+    face_row,
+    students,
+    university,
+    upload,
+    upload_and_read,
+)
 
 
 def start_rows(cards):
@@ -22,7 +31,7 @@ def _jobs(user):
 
     cards = students(2)
     done = upload_and_process(user, SCHOOL_START, csv_file(SCHOOL_START, user, start_rows(cards)))
-    refused = upload(user, SCHOOL_START, b"not,a,template\r\n1,2,3\r\n")
+    refused = upload_and_read(user, SCHOOL_START, b"not,a,template\r\n1,2,3\r\n")
     open_job = upload(user, SCHOOL_START, csv_file(SCHOOL_START, user, start_rows(cards)))
     assert (done.state, refused.state, open_job.state) == (
         JobState.DONE,

@@ -287,3 +287,18 @@ def test_bo2_import_command_bad_file(tmp_path):
     path.write_text("number,foo\n")
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_cards", str(path))
+
+
+def test_sec3_reimport_while_the_index_key_is_rotated_updates_not_duplicates(tmp_path, settings):
+    """A card indexed under the older key is found and updated, never inserted a second time."""
+    first, _ = run(write(tmp_path, [row(), row(number="IM00000002AA", person_ref="P-2")]))
+    assert first.created == 2
+    settings.ZAIRYU_BLIND_INDEX_KEYS = "i2:" + "C" * 43 + "=," + settings.ZAIRYU_BLIND_INDEX_KEYS
+    settings.ZAIRYU_ENCRYPTION_KEYS = "t2:" + "D" * 43 + "=," + settings.ZAIRYU_ENCRYPTION_KEYS
+    again, rejected = run(
+        write(tmp_path, [row(street="西新宿3-1-1"), row(number="IM00000002AA", person_ref="P-2")])
+    )
+    assert not rejected
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+    assert ResidenceCard.objects.count() == 2
+    assert ResidenceCard.objects.get(number="IM00000001AA").street == "西新宿３−１−１"

@@ -4,7 +4,8 @@ The unit of work is a real one: an outbox mail to a real SMTP port. The first wo
 the mail and hangs on an SMTP server that accepts the connection but never greets; we kill
 its main process with SIGKILL. A new worker with beat then finds the abandoned row through
 the sweeper once the lease has run out, and a real SMTP server receives the mail exactly once.
-Run on the filesystem broker (which loses the in-flight message) and on Redis.
+Run on the SQLite broker (the default, docs/decisions/0007-embedded-background-work.md), the
+filesystem broker (both lose the in-flight message) and on Redis.
 """
 
 import contextlib
@@ -59,9 +60,11 @@ class HungSmtpServer:
         self.thread.join(5)
 
 
-def broker_url(kind: str) -> str:
+def broker_url(kind: str, folder: Path) -> str:
     if kind == "filesystem":
         return "filesystem://"
+    if kind == "sqlite":
+        return f"sqla+sqlite:///{folder / 'broker.sqlite3'}"
     url = os.environ.get("CELERY_BROKER_URL", "")
     if not url.startswith("redis://"):
         url = "redis://127.0.0.1:6379/2"
@@ -105,12 +108,12 @@ def transport_options(folder: Path) -> dict:
     }
 
 
-@pytest.mark.parametrize("kind", ["filesystem", "redis"])
+@pytest.mark.parametrize("kind", ["sqlite", "filesystem", "redis"])
 def test_killed_worker_mail_is_sent_exactly_once_after_restart(kind, tmp_path, monkeypatch):
-    url = broker_url(kind)
     folder = tmp_path / "broker"
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True)
+    url = broker_url(kind, folder)
     smtp = SmtpServer()
     hung = HungSmtpServer(smtp.port)
     env = {

@@ -4,9 +4,11 @@
 one step of tolerance either way). A device is *confirmed* once the user has typed a code from
 it; only confirmed devices count. A user has at most one confirmed device.
 
-**Who needs one.** Optional for every user; required for the back office (officers,
-supervisors, helpdesk, administrators: ``User.is_back_office``, and anyone the back-office
-permission helper lets in, ``zairyu.backoffice.access``).
+**Who needs one.** Optional for every user; required for every staff path (SEC-2): the back
+office (officers, supervisors, helpdesk, administrators: ``User.is_back_office``) and every
+``is_staff`` or superuser account whatever its category (the Django admin, and anyone the
+back-office permission helper ``zairyu.backoffice.access`` lets in). The admin itself lets in
+only a verified session (``accounts.admin_site``).
 
 **The sign-in gate.** The password step (``accounts.services.login_attempt`` behind the
 sign-in page, or the officers' sign-in page) logs the user in; django-otp's ``OTPMiddleware``
@@ -82,14 +84,33 @@ def has_second_factor(user) -> bool:
 
 
 def second_factor_required(user) -> bool:
-    """Back-office users must use a second factor (ID-17); for everyone else it is optional."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_back_office)
+    """Back-office, staff and superuser accounts must use a second factor (ID-17, SEC-2); for
+    everyone else it is optional. Staff flags count on their own: an account made with
+    ``createsuperuser`` has no category but opens the admin."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.is_back_office or user.is_staff or user.is_superuser)
+    )
 
 
 def session_verified(request: HttpRequest) -> bool:
     """Say whether this session has been verified with a code (django-otp's OTPMiddleware)."""
     is_verified = getattr(request.user, "is_verified", None)
     return bool(is_verified and is_verified())
+
+
+def second_factor_step(request: HttpRequest) -> str | None:
+    """Return the second-factor step this session still needs: "verify", "setup" or None.
+
+    For the staff paths (back office, admin), which check it on every request as well as the
+    sign-in gate: a session is let in only once verified with a code.
+    """
+    user = request.user
+    if not user.is_authenticated or session_verified(request):
+        return None
+    if has_second_factor(user):
+        return "verify"
+    return "setup" if second_factor_required(user) else None
 
 
 def normalise_token(value: str) -> str:

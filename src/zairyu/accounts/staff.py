@@ -406,10 +406,12 @@ def staff_request_decide(
     approve: bool,
     reason: str = "",
     request: HttpRequest | None = None,
+    auth_id: str | None = None,
 ) -> StaffRequest:
     """ID-5: approve (issue a personal auth ID, mail the password link) or refuse with reason.
 
-    Jurisdiction is the caller's check (backoffice.staff_views)."""
+    Jurisdiction is the caller's check (backoffice.staff_views). ``auth_id`` is for the demo
+    set-up only (a fixed, documented ID, docs/demo.md); the auth ID is random otherwise."""
     if not approve and not reason.strip():
         raise _error("reason", _("Give the reason for the refusal; it is mailed."), "required")
     now = clock.now()
@@ -435,7 +437,7 @@ def staff_request_decide(
                     request=request,
                 )
             user = User(
-                username=_new_auth_id(),
+                username=auth_id or _new_auth_id(),
                 email=locked.staff_email,
                 category=locked.category,
                 language=locked.language,

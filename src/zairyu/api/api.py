@@ -192,9 +192,11 @@ def bulk_upload(
     """Upload a filled-in template (.xlsx or .csv, at most 300 rows) of ``kind``.
 
     ``options``: a JSON object of the kind's options (``GET /bulk/kinds``), e.g.
-    ``{"not_bound_to_report": true}``. The answer is the job: ``received`` (its rows are
-    filed in the background; poll ``GET /bulk/jobs/{id}``) or ``reception_error`` with the
-    ``reasons`` the whole file was refused (BK-3).
+    ``{"not_bound_to_report": true}``. The answer is the job: ``received`` (the file passed the
+    checks made at once — size, type, workbook structure — and is read and filed in the
+    background; ``total_rows`` is 0 until it is read: poll ``GET /bulk/jobs/{id}``, which may
+    then answer ``reception_error``) or ``reception_error`` with the ``reasons`` the whole file
+    was refused (BK-3).
     """
     user = request.auth
     try:

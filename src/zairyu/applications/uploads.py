@@ -16,9 +16,16 @@ Order matters for safety (SEC-4):
 
 Why A-6 refuses what it refuses (002 Q4-2): the agency treats a PDF with a password, a print or
 copy restriction, or one not conforming to ISO 32000-1 as an "error file" it cannot read, and
-says nothing to the user. Zairyu refuses it at once with the reason. JavaScript, launch
-actions and embedded files are refused because a document for an officer carries no active
-content (SEC-4).
+says nothing to the user. Zairyu refuses it at once with the reason. Active content is refused
+because a document for an officer carries none (SEC-4), each kind with a reason in the user's
+terms: JavaScript (and XFA forms, which run their own scripts), actions that start a program
+(/Launch), send a form to the internet (/SubmitForm), open or read another file (/GoToR,
+/ImportData), play media (/RichMedia, /Screen, /Sound, /Movie, /3D annotations and their
+actions), embedded files (/EmbeddedFiles, /FileAttachment, /GoToE), and anything the document
+does by itself when it is opened or read: an /OpenAction other than a plain destination (a page
+to open at, or a /GoTo to one) and any /AA (additional actions, run on page, field or document
+events without a click). A link the reader has to click — to another page, or to a web address
+(/URI) — is ordinary in documents and stays allowed.
 """
 
 from __future__ import annotations
@@ -82,6 +89,29 @@ MESSAGES = {
     "pdf_launch": _(
         "The file %(name)s contains an action that starts another program. Save the document "
         "as a plain PDF (for example print it to PDF) and attach the new file."
+    ),
+    "pdf_open_action": _(
+        "The file %(name)s does something by itself when it is opened or read (for example it "
+        "opens a web page). Save the document as a plain PDF (for example print it to PDF) and "
+        "attach the new file."
+    ),
+    "pdf_submit_form": _(
+        "The file %(name)s contains a form that sends what is typed into it to an address on "
+        "the internet. Save the document as a plain PDF (for example print it to PDF) and "
+        "attach the new file."
+    ),
+    "pdf_other_file": _(
+        "The file %(name)s contains a link or a form that opens or reads another file. Save the "
+        "document as a plain PDF (for example print it to PDF) and attach the new file; attach "
+        "any other document as a PDF of its own."
+    ),
+    "pdf_multimedia": _(
+        "The file %(name)s contains sound, video, Flash or 3D content. Save the document as a "
+        "plain PDF with its pages only (for example print it to PDF) and attach the new file."
+    ),
+    "pdf_xfa": _(
+        "The file %(name)s is a dynamic (XFA) form, which runs scripts of its own. Print the "
+        "filled-in form to PDF and attach the new file."
     ),
     "pdf_embedded_file": _(
         "The file %(name)s contains attached or embedded files. Attach each document as a PDF "
@@ -288,15 +318,68 @@ class _TooComplex(Exception):
     pass
 
 
-# Keys whose mere presence means active content. /AA ("additional actions") runs actions on
-# page, field or document events without a click; /XFA forms carry scripts of their own.
-_SCRIPT_KEYS = ("/JS", "/JavaScript", "/AA", "/XFA")
-_EMBEDDED_KEYS = ("/EmbeddedFiles", "/EmbeddedFile", "/EF")
+# What active content is refused, and why (the refusal codes of MESSAGES). Action types
+# (/S) anywhere in the document — on links, form fields, outlines, /Next chains, name trees:
+_ACTIONS = {
+    "/JavaScript": "pdf_javascript",
+    "/Launch": "pdf_launch",  # starts a program
+    "/SubmitForm": "pdf_submit_form",  # sends the form's fields to a URL
+    "/GoToR": "pdf_other_file",  # opens another PDF file
+    "/ImportData": "pdf_other_file",  # fills the form from another file
+    "/GoToE": "pdf_embedded_file",  # opens an embedded file
+    "/Sound": "pdf_multimedia",
+    "/Movie": "pdf_multimedia",
+    "/Rendition": "pdf_multimedia",  # plays a media clip (and may carry a script)
+    "/RichMediaExecute": "pdf_multimedia",  # commands to a Flash or video player
+}
+# Annotation and other subtypes (/Subtype) that carry active content or media.
+_SUBTYPES = {
+    "/FileAttachment": "pdf_embedded_file",
+    "/RichMedia": "pdf_multimedia",  # Flash, video (Acrobat 9+)
+    "/Screen": "pdf_multimedia",
+    "/Sound": "pdf_multimedia",
+    "/Movie": "pdf_multimedia",
+    "/3D": "pdf_multimedia",  # 3D models, which can carry scripts of their own
+}
+# Keys whose mere presence is refused. /AA ("additional actions") runs actions on page, field
+# or document events without a click.
+_KEYS = {
+    "/JS": "pdf_javascript",
+    "/JavaScript": "pdf_javascript",  # the document-level scripts' name tree
+    "/XFA": "pdf_xfa",  # in /AcroForm: an XFA form, with scripts of its own
+    "/AA": "pdf_open_action",
+    "/EmbeddedFiles": "pdf_embedded_file",
+    "/EmbeddedFile": "pdf_embedded_file",
+    "/EF": "pdf_embedded_file",
+    "/RichMediaContent": "pdf_multimedia",
+}
+# When a file has several, the reason given is the first of this list.
+_ORDER = (
+    "pdf_javascript",
+    "pdf_xfa",
+    "pdf_launch",
+    "pdf_submit_form",
+    "pdf_other_file",
+    "pdf_open_action",
+    "pdf_multimedia",
+    "pdf_embedded_file",
+)
+# Steps through the /OpenAction's chain of actions (/Next) before it is refused.
+_MAX_CHAIN = 100
+
+
+def _worse(found: str | None, code: str | None) -> str | None:
+    if code is None:
+        return found
+    if found is None or _ORDER.index(code) < _ORDER.index(found):
+        return code
+    return found
 
 
 def _active_content(pdf, pikepdf, *, max_objects: int) -> str | None:
     """Walk every object (those inside object streams included) and every direct dictionary
-    or array nested in it; return the refusal code of the first active content found."""
+    or array nested in it, then the catalog's /OpenAction; return the refusal code of the most
+    serious active content found. The work is bounded by ``max_objects``."""
     Dictionary, Array, Stream, Name = (
         pikepdf.Dictionary,
         pikepdf.Array,
@@ -316,18 +399,17 @@ def _active_content(pdf, pikepdf, *, max_objects: int) -> str | None:
                 children = list(item)
             elif isinstance(item, (Dictionary, Stream)):
                 keys = set(item.keys())
-                subtype, action, kind = item.get("/Subtype"), item.get("/S"), item.get("/Type")
-                if keys.intersection(_SCRIPT_KEYS) or action == Name.JavaScript:
-                    return "pdf_javascript"  # the most serious: stop here
-                if action == Name.Launch:
-                    found = "pdf_launch"
-                elif (
-                    keys.intersection(_EMBEDDED_KEYS)
-                    or kind == Name.EmbeddedFile
-                    or subtype == Name.FileAttachment
-                    or action == Name.GoToE
-                ) and found is None:
-                    found = "pdf_embedded_file"
+                action, subtype, kind = item.get("/S"), item.get("/Subtype"), item.get("/Type")
+                for key in keys.intersection(_KEYS):
+                    found = _worse(found, _KEYS[key])
+                if isinstance(action, Name):
+                    found = _worse(found, _ACTIONS.get(str(action)))
+                if isinstance(subtype, Name):
+                    found = _worse(found, _SUBTYPES.get(str(subtype)))
+                if kind == Name.EmbeddedFile:
+                    found = _worse(found, "pdf_embedded_file")
+                if found == "pdf_javascript":
+                    return found  # the most serious: stop here
                 children = [item[key] for key in keys]
             else:
                 continue
@@ -337,7 +419,31 @@ def _active_content(pdf, pikepdf, *, max_objects: int) -> str | None:
                 for child in children
                 if isinstance(child, (Dictionary, Array)) and not child.is_indirect
             )
-    return found
+    return _worse(found, _open_action(pdf.Root.get("/OpenAction"), pikepdf))
+
+
+def _open_action(action, pikepdf) -> str | None:
+    """What the document does by itself when opened: nothing to refuse for a destination (an
+    array: the page to open at) or a /GoTo to one, with any /Next actions also /GoTo;
+    ``pdf_open_action`` for anything else (a web page, a named menu command, a media clip …).
+    The action types refused wherever they are were found by the walk already."""
+    if action is None or isinstance(action, (pikepdf.Array, pikepdf.Name, pikepdf.String)):
+        return None  # a destination (explicit, or named)
+    chain, steps = [action], 0
+    while chain:
+        steps += 1
+        if steps > _MAX_CHAIN:  # a chain this long (or a loop) is no plain destination
+            return "pdf_open_action"
+        item = chain.pop()
+        if isinstance(item, pikepdf.Array):  # /Next may list several actions
+            chain.extend(item)
+            continue
+        if not isinstance(item, pikepdf.Dictionary) or item.get("/S") != pikepdf.Name.GoTo:
+            return "pdf_open_action"
+        following = item.get("/Next")
+        if following is not None:
+            chain.append(following)
+    return None
 
 
 # --- Face photos (A-7, SEC-4) ------------------------------------------------------------------

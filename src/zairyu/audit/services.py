@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 
 from zairyu.core import clock
+from zairyu.core.net import client_address
 
 from .models import AuditChainHead, AuditEvent
 
@@ -17,10 +18,9 @@ log = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """Return the client address (REMOTE_ADDR; the TLS proxy must set it via the WSGI server)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """Return the client address (``core.net.client_address``: X-Forwarded-For only from a
+    trusted proxy), the one every rate limit, the A-4 check and the audit trail use."""
+    return client_address(request)
 
 
 def audit_entry(

@@ -196,13 +196,6 @@ def is_officer(user, action: str = "view") -> bool:
     )
 
 
-def second_factor_step(request: HttpRequest) -> str | None:
-    """Return the step an officer's session still needs (ID-17): "verify", "setup" or None."""
-    if otp.session_verified(request):
-        return None
-    return "verify" if otp.has_second_factor(request.user) else "setup"
-
-
 def officer_required(action: str = "view") -> Callable:
     """Wrap a view: anonymous → the back-office log-in; logged in without the right → 403;
     allowed but the session not verified with a second factor → its set-up or code page."""
@@ -216,7 +209,8 @@ def officer_required(action: str = "view") -> Callable:
                 return redirect_to_login(request.get_full_path(), reverse("backoffice:login"))
             if not is_officer(request.user, action):
                 raise PermissionDenied
-            step = second_factor_step(request)
+            # Officers are staff, so the step is "setup" until a device is confirmed (SEC-2).
+            step = otp.second_factor_step(request)
             if step is not None:
                 return otp.step_redirect(request, step)
             return view(request, *args, **kwargs)

@@ -1,8 +1,14 @@
 """Bulk filing actions: upload (BK-1..BK-3), processing in batches (BK-3, BK-6), templates and
-error files (BK-2, BK-4). Callable without a request (the API will call ``bulk_upload``).
+error files (BK-2, BK-4). Callable without a request (the API calls ``bulk_upload``).
 
-Audit actions: ``bulk.job.received`` / ``bulk.job.reception_error`` (the upload),
-``bulk.job.processing``, ``bulk.job.done`` (the outcome, with the counts).
+The upload is split so that no request parses a sheet (SEC-4): ``bulk_upload`` makes the cheap
+checks (size, type by content, ZIP inspection), stores the file and queues the job; the task
+(``bulk_process``) reads the stored file first — the rows, or a reception error with reasons,
+shown, mailed and audited exactly like one found at upload — then files the rows.
+
+Audit actions: ``bulk.job.received`` / ``bulk.job.reception_error`` (the upload, or the task
+reading the file), ``bulk.job.processing`` (with the rows read), ``bulk.job.done`` (the outcome,
+with the counts).
 Mails (``templates/mail/<lang>/``): ``bulk_done`` and ``bulk_reception_error`` (BK-6; 001 Q79).
 """
 
@@ -13,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
@@ -21,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from zairyu.accounts.models import User
 from zairyu.audit.services import audit_record
-from zairyu.core import clock
+from zairyu.core import clock, crypto
 from zairyu.core.db import update_rows
 from zairyu.core.memory import gc_paused
 from zairyu.core.work import claim, enqueue_on_commit, lease_until
@@ -99,6 +107,8 @@ def transition(
         )
         after: dict[str, Any] = {"state": to, "kind": locked.kind}
         if to == JobState.RECEIVED:
+            after["file_format"] = locked.file_format
+        if to == JobState.PROCESSING:
             after["rows"] = locked.total_rows
         if to == JobState.RECEPTION_ERROR:
             after["reasons"] = locked.reasons
@@ -257,8 +267,10 @@ def bulk_upload(
     file_name: str = "",
     request: HttpRequest | None = None,
 ) -> Job:
-    """Receive a file of ``kind`` from ``user``: a job in 受付 received with one row per data
-    row (its task is queued on commit), or in 受付エラー reception_error with the reasons.
+    """Receive a file of ``kind`` from ``user``: a job in 受付 received with the file stored
+    (its task, queued on commit, reads it: ``bulk_receive``), or in 受付エラー reception_error
+    with the reasons when the cheap checks refuse it (size, type, workbook structure). No sheet
+    is parsed here, so a request costs the same whatever the file claims to hold (SEC-4).
 
     Raises ValidationError (nothing recorded) when ``user`` may not use ``kind`` or the
     options are invalid; raises nothing for a bad file — that is a job in reception error, so
@@ -285,10 +297,102 @@ def bulk_upload(
     )
     try:
         data = _read_limited(file)
+        job.file_format, job.encoding = spreadsheets.check_upload(data)
+    except ReceptionError as refused:
+        job.file_format = job.file_format or _guess_format(name)
+        job.reasons = refused.reasons
+        return transition(job, to=JobState.RECEPTION_ERROR, actor=user, request=request)
+    # The sheet is read by the task, not here: a request costs the checks above and one write
+    # of at most ZAIRYU_BULK_MAX_BYTES, whatever the sheet claims to hold.
+    try:
+        with transaction.atomic():
+            job = transition(job, to=JobState.RECEIVED, actor=user, request=request)
+            _upload_store(job, data)
+    except BaseException:
+        if job.pk:
+            _upload_discard(job)
+        raise
+    return job
+
+
+# --- the stored upload ---------------------------------------------------------------------------
+
+
+UPLOAD_CONTEXT = "bulk.upload"
+
+
+def _upload_name(job: Job) -> str:
+    """Where a received job's file waits for the task: the default storage (MEDIA_ROOT or the
+    private bucket, which every web and worker machine shares), never served over HTTP."""
+    return f"bulk/uploads/{job.pk}.upload"
+
+
+def _upload_store(job: Job, data: bytes) -> None:
+    name = _upload_name(job)
+    if default_storage.exists(name):  # left over from a database reset (ids start again)
+        default_storage.delete(name)
+    # SEC-3: the file holds card numbers and birth dates; stored encrypted like the rows.
+    sealed = crypto.encrypt_bytes(data, context=UPLOAD_CONTEXT)
+    saved = default_storage.save(name, ContentFile(sealed))
+    if saved != name:
+        raise RuntimeError(f"bulk job {job.pk}: stored as {saved}, expected {name}")
+
+
+def _upload_read(job: Job) -> bytes | None:
+    name = _upload_name(job)
+    if not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as stored:
+        sealed = stored.read(settings.ZAIRYU_BULK_MAX_BYTES + crypto.BYTES_OVERHEAD + 1)
+    try:
+        return crypto.decrypt_bytes(sealed, context=UPLOAD_CONTEXT)
+    except crypto.DecryptionError:
+        log.warning("bulk job %s: the stored upload does not decrypt", job.pk)
+        return None
+
+
+def _upload_discard(job: Job) -> None:
+    """Delete a job's stored file once its rows are read or it is refused (its personal data
+    live on only in the rows)."""
+    try:
+        default_storage.delete(_upload_name(job))
+    except OSError:
+        log.warning("bulk job %s: the stored upload could not be deleted", job.pk, exc_info=True)
+
+
+def bulk_receive(*, job: Job, kind: RowKind | None = None) -> Job | None:
+    """Read a received job's stored file (the task's part of the upload, BK-3): create its rows
+    and move it to processing, or refuse the whole file (reception error, with the reasons,
+    mailed and audited as at upload). Return the job, or None if another worker holds it.
+
+    ``bulk_process`` calls it under its claim; on its own (tests) it is still safe: the end
+    is fenced like a batch (the job still received, the same claim). The reasons are in the
+    job's language, as the rows' messages are."""
+    with translation.override(job.language):
+        return _receive(job, kind if kind is not None else get_kind(job.kind))
+
+
+def _receive(job: Job, kind: RowKind | None) -> Job | None:
+    data = _upload_read(job)
+    fields: dict[str, Any] = {}
+    try:
+        if data is None:
+            if job.rows.exists():  # read at upload (a job queued before this version)
+                return _receive_end(job, to=JobState.PROCESSING, fields={})
+            raise ReceptionError(
+                [
+                    _(
+                        "The uploaded file was no longer there to be read (it may have been "
+                        "removed while the service was restarted). Upload the file again."
+                    )
+                ],
+                code="lost",
+            )
+        if kind is None:
+            raise ReceptionError([_unknown_kind_message()], code="kind")
         sheet = spreadsheets.read_upload(data)
-        job.file_format = sheet.file_format
-        job.encoding = sheet.encoding
-        positions = _map_header(row_kind, user, sheet)
+        fields = {"file_format": sheet.file_format, "encoding": sheet.encoding}
+        positions = _map_header(kind, job.user, sheet)
         if len(sheet.rows) > settings.ZAIRYU_BULK_MAX_ROWS:
             raise ReceptionError(
                 [
@@ -305,9 +409,8 @@ def bulk_upload(
                 [_("The file has a header row but no rows to file.")], code="no_rows"
             )
     except ReceptionError as refused:
-        job.file_format = job.file_format or _guess_format(name)
-        job.reasons = refused.reasons
-        return transition(job, to=JobState.RECEPTION_ERROR, actor=user, request=request)
+        fields["reasons"] = refused.reasons
+        return _receive_end(job, to=JobState.RECEPTION_ERROR, fields=fields)
     rows = []
     for number, cells in sheet.rows:
         values = {}
@@ -315,12 +418,23 @@ def bulk_upload(
             values[column] = cells[index] if index < len(cells) else ""
         if any(values.values()):
             rows.append(JobRow(row_number=number, values=values))
+    fields["total_rows"] = len(rows)
+    return _receive_end(job, to=JobState.PROCESSING, fields=fields, rows=rows)
+
+
+def _receive_end(
+    job: Job, *, to: str, fields: dict[str, Any], rows: list[JobRow] = ()
+) -> Job | None:
     with transaction.atomic():
-        job.total_rows = len(rows)
-        job = transition(job, to=JobState.RECEIVED, actor=user, request=request)
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.state != JobState.RECEIVED or locked.attempts != job.attempts:
+            return None  # another worker took the job over (its lease had run out)
+        job = transition(job, to=to, fields=fields)
         for row in rows:
             row.job = job
         JobRow.objects.bulk_create(rows, batch_size=500)
+        finished = job
+        transaction.on_commit(lambda: _upload_discard(finished))
     return job
 
 
@@ -356,9 +470,11 @@ def _ready(now) -> Q:
 
 
 def bulk_process(*, job_id: int) -> bool:
-    """Work through a job's pending rows in batches; True if this call finished the job.
+    """Read a received job's file, then work through its pending rows in batches; True if this
+    call finished the job (done, or a reception error found in the file).
 
-    Claims the job with a lease (a second worker does nothing); each batch is validated
+    Claims the job with a lease (a second worker does nothing); the file is read first
+    (``bulk_receive``: the rows, or the reception error), then each batch is validated
     outside any transaction, matched against the registry in one query, then filed and its
     rows marked in ONE transaction, which also re-checks the claim (fencing) and renews the
     lease. A worker that dies leaves at most one batch rolled back; the sweeper resumes.
@@ -372,10 +488,14 @@ def bulk_process(*, job_id: int) -> bool:
     ):
         return False
     job = Job.objects.select_related("user").get(pk=job_id)
-    if job.state == JobState.RECEIVED:
-        job = transition(job, to=JobState.PROCESSING)
     kind = get_kind(job.kind)
     with translation.override(job.language):
+        if job.state == JobState.RECEIVED:
+            job = bulk_receive(job=job, kind=kind)
+            if job is None:
+                return False
+            if job.state == JobState.RECEPTION_ERROR:
+                return True
         while True:
             size = _batch_size(kind)
             pending = JobRow.objects.filter(job=job, state=RowState.PENDING).order_by("row_number")
@@ -399,10 +519,12 @@ def _batch_size(kind: RowKind | None) -> int:
     return kind.batch_size or settings.ZAIRYU_BULK_BATCH_ROWS
 
 
+def _unknown_kind_message() -> str:
+    return _("This kind of filing is no longer offered. Upload the rows with a current template.")
+
+
 def _unknown_kind_errors(batch: list[JobRow]) -> list[Prepared]:
-    message = _(
-        "This kind of filing is no longer offered. Upload the rows with a current template."
-    )
+    message = _unknown_kind_message()
     from .kinds import CellError
 
     return [Prepared(row=row, errors=[CellError("", message, "kind")]) for row in batch]

@@ -1,12 +1,19 @@
 """Reading uploaded sheets safely and writing templates and error files (BK-2, SEC-4).
 
-Reading: the type is decided by the content, never the name. A ZIP container must be an .xlsx
-workbook and is inspected with ``zipfile`` *before* openpyxl sees it: the number of entries,
-their declared and actual uncompressed sizes, encrypted entries, macros (``vbaProject.bin``)
-and XML document type declarations (entity expansion) are refused. openpyxl then reads it in
-read-only mode with ``data_only=True``: a formula is never evaluated and never taken as a
-formula — the value last saved with the file is read, and text starting with ``=`` is text.
-Anything else must be a CSV in UTF-8 (with or without BOM) or Shift_JIS/CP932.
+Reading happens in two places. While the upload request waits, only the cheap checks run
+(``check_upload``): the size, the type decided by the content (never the name), and for a ZIP
+container — which must be an .xlsx workbook — the inspection with ``zipfile`` *before* any XML
+parser sees it: the number of entries, their declared and actual uncompressed sizes, encrypted
+entries, macros (``vbaProject.bin``) and XML document type declarations (entity expansion) are
+refused; a CSV must decode as UTF-8 (with or without BOM) or Shift_JIS/CP932. The sheet itself
+is read by the worker (``read_upload``), with work proportional to what the sheet's XML really
+holds: openpyxl's reader opens the workbook read-only with ``data_only=True`` (a formula is never
+evaluated and never taken as a formula — the value last saved with the file is read, and text
+starting with ``=`` is text), but the rows are read from the sheet's XML stream here, element
+by element, never trusting its ``<dimension>``: openpyxl's own iteration pads every missing row
+up to the declared size, so one cell at XFD1048576 cost a million empty rows of 100 cells.
+At most ``MAX_CELLS`` rows and cells are read and nothing may stand beyond ``MAX_COLUMNS``
+columns; either is a reception error that says where.
 
 Writing: every text cell that a spreadsheet program could take for a formula (``= + - @``,
 tab, carriage return first) is written with a leading apostrophe (``neutralise``) — in the
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import unicodedata
 import zipfile
@@ -25,9 +33,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from zairyu.core.validators import show_control_characters
+
 from .kinds import CHOICE, DATE, Column, cell_text
 
+# A file's sheet may use at most this many columns; a value further right is a reception error.
 MAX_COLUMNS = 100
+# <row> and <c> elements read from a sheet before it is refused. A full template (301 rows of
+# at most 100 columns, every cell formatted) has about 30,000; reading 200,000 takes a worker
+# about a second.
+MAX_CELLS = 200_000
+# Excel's last row: a row number beyond it (or not increasing) is a damaged sheet.
+MAX_ROW_NUMBER = 1_048_576
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MARKER_PREFIX = "zairyu-bulk:"
 LISTS_SHEET = "lists"
@@ -53,6 +70,8 @@ class Sheet:
     # (row number in the file, the cells as text)
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     marker: str = ""  # the kind a Zairyu .xlsx template was made for
+    # <row> and <c> elements read from an .xlsx sheet (the work done; at most MAX_CELLS).
+    cells_read: int = 0
 
 
 def neutralise(value: str) -> str:
@@ -69,14 +88,19 @@ def normalise_header(text: str) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_upload(data: bytes) -> Sheet:
-    """Read an uploaded file's header and rows; raise ReceptionError when it cannot be read."""
+def check_upload(data: bytes) -> tuple[str, str]:
+    """Make the cheap checks of an upload while the request waits (SEC-4): its size, that it
+    is not empty, its type by content, and for a workbook the ZIP inspection (parts, unpacked
+    size, passwords, macros, entity declarations); for a CSV, that its characters decode.
+    Return (file format, CSV encoding). Nothing here parses a sheet: ``read_upload`` does that
+    in the worker. Raise ReceptionError."""
     if len(data) > settings.ZAIRYU_BULK_MAX_BYTES:
         raise ReceptionError([_too_big()], code="too_big")
     if not data.strip():
         raise ReceptionError([_("The file is empty.")], code="empty")
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
+        inspect_zip(data)
+        return "xlsx", ""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReceptionError(
             [
@@ -87,6 +111,18 @@ def read_upload(data: bytes) -> Sheet:
             ],
             code="unreadable",
         )
+    _text, encoding = decode_text(data)
+    return "csv", encoding
+
+
+def read_upload(data: bytes) -> Sheet:
+    """Read an uploaded file's header and rows; raise ReceptionError when it cannot be read.
+
+    Runs the checks of ``check_upload`` again (the worker trusts nothing it is handed), then
+    reads the sheet with bounded work (``MAX_CELLS``, ``MAX_COLUMNS``)."""
+    file_format, _encoding = check_upload(data)
+    if file_format == "xlsx":
+        return _read_xlsx(data)
     return _read_csv(data)
 
 
@@ -191,32 +227,62 @@ def _unreadable() -> ReceptionError:
     )
 
 
-def _read_xlsx(data: bytes) -> Sheet:
-    inspect_zip(data)
-    import openpyxl
+def _beyond_columns(column: int, row: int) -> ReceptionError:
+    from openpyxl.utils import get_column_letter
 
     try:
-        workbook = openpyxl.load_workbook(
+        cell = f"{get_column_letter(column)}{row}"
+    except ValueError:  # further right than any spreadsheet program goes
+        cell = f"R{row}C{column}"
+    return ReceptionError(
+        [
+            _(
+                "The sheet has a value in cell %(cell)s, to the right of the columns a file may "
+                "use (at most %(max)d columns, up to column %(last)s). Delete what is in that "
+                "cell, or copy the rows into a new template, and upload the file again."
+            )
+            % {"cell": cell, "max": MAX_COLUMNS, "last": get_column_letter(MAX_COLUMNS)}
+        ],
+        code="too_wide",
+    )
+
+
+def _too_many_cells() -> ReceptionError:
+    return ReceptionError(
+        [
+            _(
+                "The sheet has more than %(max)s rows and cells in use (filled in or "
+                "formatted), far more than %(rows)d rows need. Copy the rows into a new "
+                "template and upload that."
+            )
+            % {"max": f"{MAX_CELLS:,}", "rows": settings.ZAIRYU_BULK_MAX_ROWS}
+        ],
+        code="too_many_cells",
+    )
+
+
+def _read_xlsx(data: bytes) -> Sheet:
+    """Read the first data sheet of a workbook that ``inspect_zip`` has passed."""
+    try:
+        reader = _workbook_reader()(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False, keep_vba=False
         )
+        reader.read()
+        workbook = reader.wb
     except Exception:  # openpyxl raises many kinds for a damaged file
         raise _unreadable() from None
     try:
         sheets = [ws for ws in workbook.worksheets if ws.title != LISTS_SHEET]
         if not sheets:
             raise _unreadable()
-        worksheet = sheets[0]
         marker = ""
         keywords = (workbook.properties.keywords or "") if workbook.properties else ""
         if keywords.startswith(MARKER_PREFIX):
             marker = keywords[len(MARKER_PREFIX) :].strip()
         sheet = Sheet(file_format="xlsx", marker=marker)
-        worksheet.reset_dimensions()
         try:
-            for number, values in enumerate(
-                worksheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1
-            ):
-                _take(sheet, number, [cell_text(v) for v in values])
+            for number, cells in _sheet_rows(workbook, sheets[0], sheet):
+                _take(sheet, number, cells)
         except ReceptionError:
             raise
         except Exception:
@@ -224,6 +290,142 @@ def _read_xlsx(data: bytes) -> Sheet:
         return sheet
     finally:
         workbook.close()
+
+
+@functools.cache
+def _workbook_reader():
+    """openpyxl's read-only workbook reader (what ``load_workbook(read_only=True)`` runs), but
+    whose sheets are never sized: openpyxl sizes each sheet from its ``<dimension>`` and, when a
+    sheet has none, reads the whole sheet to find it — work this module never needs, as the
+    rows are read from the XML as they come (``_sheet_rows``)."""
+    from openpyxl.reader.excel import ExcelReader  # noqa: PLC0415
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet  # noqa: PLC0415
+
+    class UnsizedWorksheet(ReadOnlyWorksheet):
+        def _get_size(self):
+            pass
+
+    class Reader(ExcelReader):
+        def read_worksheets(self):
+            for found, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    worksheet = UnsizedWorksheet(
+                        self.wb, found.name, rel.target, self.shared_strings
+                    )
+                    worksheet.sheet_state = found.state
+                    self.wb._sheets.append(worksheet)
+
+    return Reader
+
+
+def _sheet_rows(workbook, worksheet, sheet: Sheet):
+    """Yield (row number, cell texts) for each row of ``worksheet`` that has a value, reading
+    its XML stream element by element: the work is proportional to the ``<row>`` and ``<c>``
+    elements really there (counted in ``sheet.cells_read``, at most ``MAX_CELLS``), whatever
+    the sheet's ``<dimension>`` says. Each cell's value is converted by openpyxl's own cell
+    parser (shared strings, dates by number format, booleans), as its read-only mode does.
+
+    Relies on openpyxl's read-only internals (``ExcelReader``, ``WorkSheetParser``,
+    ``_get_source``, the workbook's date formats), pinned by ``openpyxl>=3.1,<4``;
+    ``tests/bulk`` reads real workbooks through here."""
+    from xml.etree.ElementTree import iterparse  # noqa: PLC0415 (what openpyxl itself uses)
+
+    from openpyxl.worksheet._reader import WorkSheetParser  # noqa: PLC0415
+    from openpyxl.xml.constants import SHEET_MAIN_NS  # noqa: PLC0415
+
+    row_tag, cell_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
+    with worksheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            worksheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        parser.row_counter = 0
+        in_cell = False
+        number = 0
+        cells: dict[int, str] = {}
+        empty_ref: str | None = None  # the last empty cell's reference, if it was the last cell
+        # No entity expansion to fear: inspect_zip refused any <!DOCTYPE or <!ENTITY before.
+        for event, element in iterparse(source, events=("start", "end")):  # noqa: S314
+            tag = element.tag
+            if event == "start":
+                if tag == row_tag:
+                    number = _row_number(element.get("r"), after=number)
+                    parser.row_counter, parser.col_counter = number, 0
+                    cells, empty_ref = {}, None
+                elif tag == cell_tag:
+                    in_cell = True
+                else:
+                    continue
+                sheet.cells_read += 1
+                if sheet.cells_read > MAX_CELLS:
+                    raise _too_many_cells()
+            elif tag == cell_tag:
+                in_cell = False
+                ref = element.get("r")
+                if not len(element):
+                    # No <v>, <is> or <f>: an empty, formatted cell. Nothing to convert; only
+                    # the column count moves (worked out when a cell without "r" needs it).
+                    element.clear()
+                    if ref is None:
+                        _advance(parser, empty_ref)
+                        empty_ref = None
+                    else:
+                        empty_ref = ref
+                    continue
+                if ref is None:
+                    _advance(parser, empty_ref, by=0)
+                empty_ref = None
+                cell = parser.parse_cell(element)
+                element.clear()
+                text = cell_text(cell["value"])
+                if text:
+                    if cell["column"] > MAX_COLUMNS:
+                        raise _beyond_columns(cell["column"], number)
+                    cells[cell["column"]] = text
+            elif tag == row_tag:
+                element.clear()
+                if cells:
+                    row = [""] * max(cells)
+                    for column, text in cells.items():
+                        row[column - 1] = text
+                    yield number, row
+                    cells = {}
+            elif not in_cell:
+                # Cells' children (<v>, <is>, <f>) are read with their cell; the rest is
+                # dropped as soon as it ends so that memory stays flat.
+                element.clear()
+
+
+def _advance(parser, empty_ref: str | None, *, by: int = 1) -> None:
+    """Bring openpyxl's column counter (used for a cell without a reference) past the cells
+    skipped: to the last empty cell's column if it had a reference, then ``by`` on."""
+    if empty_ref is not None:
+        from openpyxl.utils import coordinate_to_tuple  # noqa: PLC0415
+
+        parser.col_counter = coordinate_to_tuple(empty_ref)[1]
+    parser.col_counter += by
+
+
+def _row_number(text: str | None, *, after: int) -> int:
+    """A ``<row>``'s number: its ``r`` attribute or the next one; rows must go down the sheet
+    (each number once, as the rows of a job are unique) and stay within Excel's last row."""
+    if text is None:
+        number = after + 1
+    else:
+        try:
+            number = int(text)
+        except ValueError:
+            value = float(text)  # openpyxl accepts "7.0" too; anything else is damaged
+            if not value.is_integer():
+                raise _unreadable() from None
+            number = int(value)
+    if number <= after or number > MAX_ROW_NUMBER:
+        raise _unreadable()
+    return number
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -271,7 +473,11 @@ def _read_csv(data: bytes) -> Sheet:
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         for number, values in enumerate(reader, start=1):
-            _take(sheet, number, [cell_text(v) for v in values[:MAX_COLUMNS]])
+            cells = [cell_text(v) for v in values]
+            beyond = next((i for i in range(MAX_COLUMNS, len(cells)) if cells[i]), None)
+            if beyond is not None:
+                raise _beyond_columns(beyond + 1, number)
+            _take(sheet, number, cells[:MAX_COLUMNS])
     except csv.Error:
         raise _not_spreadsheet() from None
     return sheet
@@ -303,6 +509,10 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
 
 def _text_cell(worksheet, row: int, column: int, value: str):
     cell = worksheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        # SEC-2: XML cannot hold a control character a CSV cell brought (openpyxl would raise);
+        # the error file shows it by code point, as the cell's error message does.
+        value = show_control_characters(value)
     cell.value = neutralise(value)
     cell.data_type = "s"  # never a formula, whatever the text
     return cell

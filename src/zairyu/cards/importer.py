@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from zairyu.audit.services import audit_record
-from zairyu.core import clock
+from zairyu.core import clock, crypto
 
 from .models import Person, ResidenceCard
 from .rules import CardData, PreloadedReferences, References, clean_card_data
@@ -306,6 +306,7 @@ def _write_batch(batch: _Batch, result: ImportResult, *, source: str, actor) -> 
 
     counts = {"created": 0, "updated": 0, "unchanged": 0, "superseded": 0, "persons": 0}
     with transaction.atomic():
+        _reindex_under_newest_key(list(seen))
         existing = {
             values[0]: values
             # order_by(): no sort (the model's default ordering would sort every batch).
@@ -479,6 +480,24 @@ def _upsert_cards(rows: list[dict]) -> None:
                 copy.write_row([_stored(row, c) for c in INSERT_COLUMNS])
         cursor.execute(insert)
         cursor.execute("DROP TABLE cards_import_stage")
+
+
+def _reindex_under_newest_key(numbers: list[str]) -> None:
+    """While an index key is being rotated, give the batch's existing cards their index under
+    the newest key first: the upsert's conflict target is that index, so a card still indexed
+    under an older key would otherwise be inserted a second time."""
+    if len(crypto.keyring().blind_index) < 2 or not numbers:
+        return
+    newest = crypto.keyring().current_index.id + "."
+    stale = (
+        ResidenceCard.objects.filter(number__in=numbers)
+        .exclude(number_index__startswith=newest)
+        .only("id", "number")
+    )
+    for card in stale:
+        ResidenceCard.objects.filter(pk=card.pk).update(
+            number_index=crypto.blind_index("card-number", card.number)
+        )
 
 
 def _stored(row: dict, column: str):

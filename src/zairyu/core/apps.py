@@ -14,3 +14,17 @@ class CoreConfig(AppConfig):
             "tl",
             {"bidi": False, "code": "tl", "name": "Tagalog", "name_local": "Tagalog"},
         )
+
+        # Wake-ups the broker refused (core.work): counted, and those still waiting for it.
+        from .metrics import register_counter, register_gauge
+        from .models import MissedWakeUp
+        from .work import WAKE_FAILURES
+
+        register_counter(
+            WAKE_FAILURES, "Wake-ups the broker refused although their rows were saved."
+        )
+        register_gauge(
+            "zairyu_wakeups_missed",
+            "Refused wake-ups waiting for the broker to answer again.",
+            lambda: {"": float(MissedWakeUp.objects.count())},
+        )

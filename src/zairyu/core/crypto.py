@@ -232,6 +232,30 @@ def decrypt(stored: str, *, context: str) -> str:
     return plaintext.decode("utf-8")
 
 
+def encrypt_bytes(data: bytes, *, context: str) -> bytes:
+    """Encrypt a file's bytes under the newest key: ``zr1.<key id>.`` then nonce ‖ ciphertext."""
+    key = keyring().current
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _aead(key.secret).encrypt(nonce, data, context.encode())
+    return f"{PREFIX}.{key.id}.".encode("ascii") + nonce + sealed
+
+
+def decrypt_bytes(stored: bytes, *, context: str) -> bytes:
+    """Decrypt what ``encrypt_bytes`` made for the same ``context``; DecryptionError otherwise."""
+    prefix, dot, rest = stored.partition(b".")
+    key_id, dot2, raw = rest.partition(b".")
+    if prefix != PREFIX.encode() or not dot or not dot2:
+        raise DecryptionError("the stored file is not ciphertext")
+    key = keyring().find(key_id.decode("ascii", "replace"))
+    try:
+        return _aead(key.secret).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptionError(f"the file under key {key.id} does not decrypt") from exc
+
+
+BYTES_OVERHEAD = len(PREFIX) + 2 + 16 + NONCE_BYTES + 16  # prefix, dots, key id, nonce, tag
+
+
 def reencrypt(stored: str, *, context: str) -> str | None:
     """The value encrypted under the newest key, or None when it already is."""
     if key_id_of(stored) == keyring().current.id:

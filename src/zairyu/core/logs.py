@@ -4,7 +4,8 @@
 ``plain`` keeps ``time LEVEL logger message`` for a person reading a terminal. Fields: ``time``
 (ISO 8601, UTC), ``level``, ``logger``, ``message``; ``exception`` with the traceback when there
 is one; and whatever the caller passed in ``extra=`` (e.g. ``log.info("…", extra={"job": 12})``),
-as long as it is JSON-serialisable (else its ``repr``).
+as long as it is JSON-serialisable (else its ``repr``); ``client_address`` when the record
+carries the request (``django.request`` does), read as everywhere else (``core.net``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in entry and not key.startswith("_"):
                 entry[key] = value
+        request = getattr(record, "request", None)  # Django's request loggers pass it
+        if hasattr(request, "META") and "client_address" not in entry:
+            from .net import client_address  # SEC-5: the same address as the audit trail
+
+            entry["client_address"] = client_address(request)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:

@@ -1,10 +1,15 @@
-"""Cross-cutting response rules."""
+"""Cross-cutting request and response rules."""
+
+import json
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_supported_language_variant
+
+from .validators import control_character_errors
+from .views import API_JSON, api_error_detail, is_api_request, problem, refused_input
 
 
 class NoStoreMiddleware:
@@ -40,3 +45,96 @@ class LanguageMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def _json_fields(data, prefix: str = ""):
+    """(path, value) for every key and text of a parsed JSON body: ``a.b.0``."""
+    stack = [(prefix, data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((f"{path}.{key}" if path else str(key), item))
+        elif isinstance(value, list):
+            stack.extend(
+                (f"{path}.{index}" if path else str(index), item)
+                for index, item in enumerate(value)
+            )
+        else:
+            yield path, value
+
+
+def request_fields(request):
+    """(name, value) for every field a request carries: the query string, the form fields and
+    the texts of a JSON body. Not files: Django drops unprintable characters from their names,
+    and their contents are the parsers' to check."""
+    for name, values in request.GET.lists():
+        for value in values:
+            yield name, value
+    if request.method == "POST":
+        for name, values in request.POST.lists():
+            for value in values:
+                yield name, value
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"null")
+        except (ValueError, RecursionError):
+            return  # not JSON: the view answers that
+        yield from _json_fields(data)
+
+
+class ControlCharacterMiddleware:
+    """SEC-2: refuse a request whose fields hold a NUL byte or another control character
+    (``core.validators.NoControlCharacters``) with 400 naming each field, before any view.
+
+    One place for every entry point: forms, the autosave endpoint (which stores input as typed
+    without a form), the API's form fields and JSON bodies, query strings. PostgreSQL refuses
+    NUL in text and JSON, so a value let through would be a server error. Runs as
+    ``process_view``, after the CSRF check and the sign-in gate, so a refused request is
+    answered only to whoever could have sent it to the view.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        errors = control_character_errors(request_fields(request))
+        if not errors:
+            return None
+        return refused_input(request, errors)
+
+
+class ApiErrorMiddleware:
+    """The API answers every error as JSON (docs/api.md), also those no API handler made: an
+    unknown path (404), a method the path does not take (405, django-ninja answers it in plain
+    text), a request Django could not read (400), a server error (500) and the database
+    unavailable (503, from ``core.views.server_error``). Sits outside everything that can
+    fail, so it sees the pages Django's error handlers made for exceptions below it.
+
+    The response is rewritten in place: its status, its headers (``Allow``, ``Retry-After``)
+    and Django's note that it was already logged stay.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+            or not is_api_request(request)
+        ):
+            return response
+        body = json.dumps(problem(api_error_detail(response.status_code)), ensure_ascii=False)
+        if response.streaming:
+            response.streaming_content = [body.encode()]
+        else:
+            response.content = body.encode()
+        response["Content-Type"] = API_JSON
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(body.encode()))
+        return response

@@ -20,3 +20,29 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class MissedWakeUp(models.Model):
+    """A wake-up the broker did not take (down, unreachable) for work whose rows committed.
+
+    The rows are the work; this only remembers which task to publish again, so that beat's
+    ``zairyu.core.wake_missed`` starts the work seconds after the broker is back instead of the
+    sweepers finding it after the lease (``core.work``). Holds task names and row ids only.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    failed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.failed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EventCounter(models.Model):
+    """A monotonic count shared by every process (``/metrics`` counters, ``core.metrics``)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .work import run_housekeeping, run_sweepers
+from .work import run_housekeeping, run_sweepers, wake_missed
 
 
 @shared_task(name="zairyu.core.sweep", ignore_result=True)
@@ -13,3 +13,9 @@ def sweep() -> dict[str, int]:
 def housekeeping() -> dict[str, int]:
     """Delete expired sessions and prune the filesystem broker's processed messages (daily)."""
     return run_housekeeping()
+
+
+@shared_task(name="zairyu.core.wake_missed", ignore_result=True)
+def wake_missed_task() -> int:
+    """Send again the wake-ups the broker refused (runs from Celery beat every few seconds)."""
+    return wake_missed()

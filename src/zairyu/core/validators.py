@@ -1410,3 +1410,75 @@ class MyNumberGuard(_Validator):
 
     def __call__(self, value: Any) -> None:
         refuse_my_number(value, field=self.label)
+
+
+# --- control characters (SEC-2) --------------------------------------------------------------
+
+# C0 controls except TAB, LF and CR; DEL; C1 controls; and lone surrogates (a JSON "\ud800"
+# decodes to one, and no database encoding can hold it).
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def has_control_character(value: Any) -> bool:
+    """Say whether text holds a character ``NoControlCharacters`` refuses."""
+    return isinstance(value, str) and _CONTROL_CHARACTER.search(value) is not None
+
+
+def show_control_characters(text: str) -> str:
+    """Show text with its control characters as code points (``a\\x00b`` → ``aU+0000b``): for
+    field names in messages, and cells of a file that cannot hold them (.xlsx)."""
+    return _CONTROL_CHARACTER.sub(lambda match: _codepoint(match.group()), text)
+
+
+@deconstructible(path="zairyu.core.validators.NoControlCharacters")
+class NoControlCharacters(_Validator):
+    """Refuse a NUL byte or another control character in text (SEC-2): code
+    ``control_character`` [field, characters, positions, count].
+
+    No keyboard types them: they come from forged requests and broken exports, and PostgreSQL
+    refuses NUL in text and JSON columns, so one let through is a server error instead of a
+    field error. Tab, line feed and carriage return pass (textareas send them; single-line
+    formats refuse them themselves). ``core.middleware.ControlCharacterMiddleware`` applies it
+    to every request's fields, so forms, autosave and the API all refuse the same way.
+    """
+
+    code_prefix = "control_character"
+
+    def __call__(self, value: Any) -> None:
+        if not has_control_character(value):
+            return
+        found = _offending(value, lambda char: not _CONTROL_CHARACTER.match(char))
+        positions = sorted(p for places in found.values() for p in places)
+        raise ValidationError(
+            ngettext(
+                "%(field)s: character %(positions)s is a control character (%(characters)s), "
+                "which cannot be typed or stored. Delete it and send again.",
+                "%(field)s: characters %(positions)s are control characters (%(characters)s), "
+                "which cannot be typed or stored. Delete them and send again.",
+                len(positions),
+            ),
+            code="control_character",
+            params={
+                "field": self.label,
+                "characters": ", ".join(_codepoint(c) for c in list(found)[:MAX_CHARACTER_ERRORS]),
+                "positions": _positions(positions[:MAX_CHARACTER_ERRORS]),
+                "count": len(positions),
+            },
+        )
+
+
+def control_character_errors(values: Iterable[tuple[str, Any]]) -> dict[str, ValidationError]:
+    """Return ``{field: error}`` for every (name, value) pair whose name or text holds a
+    control character (the first error of each field), names as ``show_control_characters``."""
+    errors: dict[str, ValidationError] = {}
+    for name, value in values:
+        shown = show_control_characters(name)
+        if shown in errors:
+            continue
+        for text in (name, value):
+            try:
+                NoControlCharacters(field=shown)(text)
+            except ValidationError as exc:
+                errors[shown] = exc
+                break
+    return errors

@@ -7,6 +7,11 @@ work, and moves the row to a final state. A claim carries a lease: if the worker
 machine lost, broker message lost), the lease runs out and the periodic sweeper hands the row out
 again. Work is therefore done at least once and, because each task re-reads the row's state and
 finishes with a conditional update, its effects land once.
+
+A broker that refuses the wake-up (down, unreachable) does not fail the request whose rows
+committed: the wake-up is logged, counted and kept (``MissedWakeUp``), and beat's
+``zairyu.core.wake_missed`` sends it again within seconds of the broker's return
+(docs/decisions/0007-embedded-background-work.md).
 """
 
 import datetime as dt
@@ -96,6 +101,81 @@ def claim(
     return queryset.filter(ready, pk=pk).update(**claimed) == 1
 
 
+# Counted in /metrics (core.metrics): wake-ups the broker refused although their rows committed.
+WAKE_FAILURES = "zairyu_wakeup_failures_total"
+
+
 def enqueue_on_commit(task, *args) -> None:
-    """Wake a worker for a row once the transaction that wrote it has committed."""
-    transaction.on_commit(lambda: task.delay(*args))
+    """Wake a worker for a row once the transaction that wrote it has committed.
+
+    The rows are the work and they are saved, so a broker that is down must not turn the
+    answer into an error (the user would file again): ``wake`` logs the failure, counts it and
+    keeps the wake-up for beat to send again within seconds of the broker's return.
+    """
+    transaction.on_commit(lambda: wake(task, *args))
+
+
+def wake(task, *args) -> bool:
+    """Publish ``task(*args)``; True if the broker took it, False if it was kept for later.
+    Celery retries a refused publish briefly first (``PUBLISH_RETRY`` in ``zairyu.celery``)."""
+    if task.app.conf.task_always_eager:  # tests: run in-process, errors as they are
+        task.delay(*args)
+        return True
+    try:
+        task.delay(*args)
+    except Exception as exc:
+        _keep_missed(task.name, list(args), exc)
+        return False
+    return True
+
+
+def _describe(args: list) -> str:
+    """Row ids only, and few of them: logs carry no personal data and stay short."""
+    ids = [a for a in args if isinstance(a, int)] or [
+        n for a in args if isinstance(a, list) for n in a if isinstance(n, int)
+    ]
+    shown = ", ".join(str(n) for n in ids[:5])
+    return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def _keep_missed(name: str, args: list, exc: Exception) -> None:
+    from .metrics import count
+    from .models import MissedWakeUp
+
+    log.warning(
+        "broker refused the wake-up %s(%s): %s: %s; its rows are saved, it is sent again when "
+        "the broker answers",
+        name,
+        _describe(args),
+        type(exc).__name__,
+        str(exc)[:200],
+    )
+    try:
+        MissedWakeUp.objects.create(task=name, args=args, failed_at=clock.now())
+        count(WAKE_FAILURES)
+    except Exception:  # the database too: the sweepers find the rows after their lease
+        log.exception("could not keep the wake-up %s for later", name)
+
+
+def wake_missed(*, limit: int = 500) -> int:
+    """Send again the wake-ups the broker refused (beat, every ``ZAIRYU_WAKE_RETRY_SECONDS``);
+    return how many went out. Stops at the first refusal: the broker is still down."""
+    from celery import current_app
+
+    from .models import MissedWakeUp
+
+    woken = 0
+    for missed in MissedWakeUp.objects.order_by("pk")[:limit]:
+        task = current_app.tasks.get(missed.task)
+        if task is not None:
+            try:
+                task.delay(*missed.args)
+            except Exception as exc:
+                log.warning("broker still refuses wake-ups: %s", type(exc).__name__)
+                break
+            woken += 1
+        else:
+            log.error("no task %s for a kept wake-up; dropped", missed.task)
+        # After the publish: a crash between the two sends it twice, which claims make harmless.
+        MissedWakeUp.objects.filter(pk=missed.pk).delete()
+    return woken

@@ -20,7 +20,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "zairyu.accounts.admin_apps.AdminConfig",  # the admin behind TOTP (ID-17, SEC-2)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +47,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # SEC-2: frame denial and the CSP wrap WhiteNoise, so static files carry them too, and wrap
+    # everything that can fail, so error pages carry them too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "zairyu.core.middleware.ApiErrorMiddleware",  # the API's errors as JSON, whatever made them
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "zairyu.core.middleware.LanguageMiddleware",
@@ -56,9 +61,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # ID-17: request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     "zairyu.accounts.otp.SignInGateMiddleware",  # ID-17: second step; temporary passwords
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "zairyu.core.middleware.NoStoreMiddleware",
+    # SEC-2: NUL and other control characters refused with a field error (its process_view runs
+    # after the CSRF check).
+    "zairyu.core.middleware.ControlCharacterMiddleware",
 ]
 
 ROOT_URLCONF = "zairyu.urls"
@@ -269,8 +275,15 @@ ZAIRYU_AUDIT_SEAL_SECONDS = env_int("ZAIRYU_AUDIT_SEAL_SECONDS", 5)
 # after they became final; a daily job deletes them then.
 ZAIRYU_SERVICE_O_RETENTION_DAYS = env_int("ZAIRYU_SERVICE_O_RETENTION_DAYS", 365)
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# The default broker is a SQLite file (kombu's SQLAlchemy transport, zairyu.core.broker): one
+# machine, no server (docs/decisions/0007-embedded-background-work.md). Redis or RabbitMQ for more.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")
 CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "broker")))
+# How often an idle worker polls the SQLite broker (the delay before it sees a new message).
+ZAIRYU_BROKER_POLL_SECONDS = float(env_str("ZAIRYU_BROKER_POLL_SECONDS", "0.2"))
+# A wake-up the broker refused (down, unreachable) is kept in the database and sent again this
+# often by beat (core.work), so the work starts seconds after the broker is back.
+ZAIRYU_WAKE_RETRY_SECONDS = env_int("ZAIRYU_WAKE_RETRY_SECONDS", 5)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Bulk filing (BK-1, SEC-4) ---------------------------------------------------------------
@@ -313,6 +326,10 @@ ZAIRYU_JPKI_TEST_CA = (
 ZAIRYU_REGISTRATIONS_PER_IP = env_int("REGISTRATIONS_PER_IP", 20)
 ZAIRYU_PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 10)
 ZAIRYU_RENOTIFICATIONS_PER_IP = env_int("RENOTIFICATIONS_PER_IP", 10)
+# SEC-5: the client address is read from X-Forwarded-For only when the direct peer is in one of
+# these ranges (the TLS proxies), and only as far as they wrote it (zairyu.core.net). Empty: the
+# header is ignored and REMOTE_ADDR is the client.
+ZAIRYU_TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- Service A (applications) -----------------------------------------------------------------
 # A-4 (002 Q4-36): client addresses service A accepts applications from, as CIDR ranges

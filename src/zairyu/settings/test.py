@@ -27,6 +27,10 @@ else:
 # Tests run tasks in-process right after commit unless a test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_FOLDER = Path(env_str("CELERY_BROKER_FOLDER", str(VAR_DIR / "test-broker")))
+# Each pytest process its own SQLite broker file (never the one of a running `make run`).
+CELERY_BROKER_URL = env_str(
+    "CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / f'test-broker-{os.getpid()}.sqlite3'}"
+)
 
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -15,9 +15,11 @@ from django.db import transaction
 from zairyu.accounts.demo_service_a import demo_filing_agent_lines, load_demo_filing_agents
 from zairyu.accounts.registration import registrable_card
 from zairyu.backoffice.demo import (
+    DEMO_ADMIN,
     DEMO_HELPDESK,
     DEMO_OFFICER,
     DEMO_SUPERVISOR,
+    load_demo_administrator,
     load_demo_officer,
     load_demo_roles,
 )
@@ -25,7 +27,6 @@ from zairyu.cards.demo import DEMO_CARDS, load_demo_population
 from zairyu.core import clock
 from zairyu.portal.models import Notice
 
-DEMO_ADMIN = ("admin", "Zairyu-demo-2026!")  # noqa: S105 (demo log-in, printed on purpose)
 # ID-2: organization accounts, as an officer would register them from the paper form:
 # (auth ID, password, corporate number in cards/demo.py, services N / O, what it shows, mail).
 DEMO_ORGANIZATION_ACCOUNTS = [
@@ -70,6 +71,7 @@ DEMO_ORGANIZATION_ACCOUNT = DEMO_ORGANIZATION_ACCOUNTS[0][:2]
 # ID-5: a service A staff member of 株式会社ざいりゅうテック (request on paper → approval → first
 # password), who files for the company's employees (the auth ID is issued by the system).
 DEMO_STAFF_EMAIL = "yamada@zairyu-tech.example"
+DEMO_STAFF_AUTH_ID = "SYamada001"  # fixed, so that docs/demo.md can list it
 DEMO_STAFF_PASSWORD = "Staff#Demo2026"  # noqa: S105 (printed on purpose)
 
 
@@ -91,15 +93,30 @@ class Command(BaseCommand):
                 created.append("demo filing-agent certificates")
             created += self._organization_account()
             created += self._service_a_staff()
-        site = _site_url()
         if created:
             self.stdout.write("Created: " + ", ".join(created))
         else:
             self.stdout.write("Demo data already present; nothing changed.")
+        self.write_logins()
+
+    def write_logins(self) -> None:
+        """The demo cards and hints, then the log-ins last (also ``manage.py demo_logins``)."""
+        from .demo_logins import demo_card_lines
+
+        site = _site_url()
+        self.stdout.write(
+            "Demo residence cards (fictional; type every field as shown: number, roman name, "
+            "nationality or region, date of birth, sex, prefecture, and for service A the "
+            "municipality and validity date too):"
+        )
+        for line in demo_card_lines():
+            self.stdout.write(line)
+        self._registration_hint()
+        self._service_a_hint()
         self.stdout.write(
             self.style.SUCCESS(
                 "\nDemo log-ins\n"
-                f"  Administrator ({site}/admin/): "
+                f"  Administrator ({site}/admin/, and {site}/backoffice/): "
                 f"{DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}\n"
                 f"  Demo mailbox: {site}/demo/mailbox/\n"
                 f"  Officer ({site}/backoffice/): {DEMO_OFFICER[0]} / "
@@ -108,8 +125,9 @@ class Command(BaseCommand):
                 f"{DEMO_SUPERVISOR[0]} / {DEMO_SUPERVISOR[1]}\n"
                 f"  Helpdesk (account look-up, mail log; same address): "
                 f"{DEMO_HELPDESK[0]} / {DEMO_HELPDESK[1]}\n"
-                "    (the back office asks for an authenticator app at the first sign-in: scan "
-                "the QR code with any TOTP app)\n"
+                "    (administrator, officer, supervisor and helpdesk: the first sign-in asks "
+                "for an authenticator app, so scan the QR code with any TOTP app; every sign-in "
+                "then asks for its code)\n"
                 f"  Organizations ({site}/accounts/login/):\n"
                 + "".join(
                     f"    {auth_id} / {password}  ({what})\n"
@@ -119,15 +137,6 @@ class Command(BaseCommand):
                 )
             )
         )
-        self.stdout.write("Demo residence cards (fictional; roman name, birth date, sex):")
-        for spec in DEMO_CARDS[:8]:
-            face = spec.build(clock.today())
-            self.stdout.write(
-                f"  {spec.number}  {face['roman_name']}, {face['nationality_id']}, "
-                f"{face['birth_date']:%Y-%m-%d}, {face['sex']}: {spec.note}"
-            )
-        self._registration_hint()
-        self._service_a_hint()
         self._service_a_staff_hint()
 
     def _registration_hint(self) -> None:
@@ -215,7 +224,15 @@ class Command(BaseCommand):
         from zairyu.accounts import staff
         from zairyu.accounts.models import Category, StaffAccount, StaffChannel
 
-        if StaffAccount.objects.filter(user__email=DEMO_STAFF_EMAIL).exists():
+        account = StaffAccount.objects.filter(user__email=DEMO_STAFF_EMAIL).first()
+        if account is not None:
+            # Made by an older set-up with a random auth ID: give it the documented one.
+            user_model = get_user_model()
+            if account.user.username != DEMO_STAFF_AUTH_ID and not (
+                user_model.objects.filter(username=DEMO_STAFF_AUTH_ID).exists()
+            ):
+                user_model.objects.filter(pk=account.user_id).update(username=DEMO_STAFF_AUTH_ID)
+                return ["fixed auth ID of the demo service A staff member"]
             return []
         officer = get_user_model().objects.filter(username=DEMO_OFFICER[0]).first()
         if officer is None:
@@ -235,7 +252,9 @@ class Command(BaseCommand):
             channel=StaffChannel.PAPER,
             actor=officer,
         )
-        user = staff.staff_request_decide(staff_request=recorded, actor=officer, approve=True).user
+        user = staff.staff_request_decide(
+            staff_request=recorded, actor=officer, approve=True, auth_id=DEMO_STAFF_AUTH_ID
+        ).user
         staff.staff_initial_password_set(
             user=user, token=staff.STAFF_LINK.make_token(user), password=DEMO_STAFF_PASSWORD
         )
@@ -255,11 +274,8 @@ class Command(BaseCommand):
             )
 
     def _admin(self) -> list[str]:
-        user_model = get_user_model()
-        if user_model.objects.filter(username=DEMO_ADMIN[0]).exists():
-            return []
-        user_model.objects.create_superuser(DEMO_ADMIN[0], "admin@zairyu.example", DEMO_ADMIN[1])
-        return ["administrator"]
+        """The superuser, also the back office's administrator (category and role group)."""
+        return ["administrator"] if load_demo_administrator() else []
 
     def _notices(self) -> list[str]:
         if Notice.objects.exists():
