@@ -49,46 +49,44 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def child(runs: int) -> None:
-    """Run in a process with the benchmark settings: set up, time, print FIGURE lines."""
-    import time
-
-    import django
-
-    django.setup()
+def bench_university(
+    username: str, organization_name: str, tag: str, numbers: str, roman: str, rows: int, kind: str
+):
+    """Create (once per database) a university account ``username`` of ``organization_name``
+    (password ``Bench-<tag>-2026!``, mail ``bench-<tag>@zairyu.example``) and ``rows`` students'
+    cards (numbers ``numbers.format(n)``, roman names ``roman`` and n in letters, n from 1);
+    return the user, the columns of the template ``kind`` and one row per card for it, started
+    three days ago. Shared by bench_bulk.py and bench_encryption.py, whose child also runs
+    against an older tree of src/: only APIs present in both are used, imported here so that
+    this module imports without Django."""
     import datetime as dt
-    import io
 
-    import openpyxl
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import translation
 
     from zairyu.accounts.models import Category, OrganizationAccount, User
     from zairyu.bulk.kinds import get_kind
-    from zairyu.bulk.services import bulk_process, bulk_upload
     from zairyu.cards.models import Organization, ResidenceCard
     from zairyu.cards.rules import CardData
     from zairyu.cards.services import card_create, organization_create
     from zairyu.core import clock
 
-    kind_key = "n_19_17_school_acceptance_start"
-    user = User.objects.filter(username="benchbulkuniv").first()
+    user = User.objects.filter(username=username).first()
     if user is None:
         organization = organization_create(
             actor=None,
-            name="ベンチ大学",
+            name=organization_name,
             kind=Organization.Kind.UNIVERSITY,
             prefecture_id="13",
             municipality_id="13101",
             street="丸の内１−１−１",
         )
         user = User.objects.create_user(
-            "benchbulkuniv",
-            password="Bench-bulk-2026!",
+            username,
+            password=f"Bench-{tag}-2026!",
             category=Category.ORGANIZATION,
             uses_service_n=True,
             language="en",
-            email="bench-bulk@zairyu.example",
+            email=f"bench-{tag}@zairyu.example",
             display_name=organization.name,
         )
         OrganizationAccount.objects.create(
@@ -101,15 +99,15 @@ def child(runs: int) -> None:
         )
     today = clock.today()
     cards = []
-    for n in range(1, ROWS + 1):
-        number = f"BB{n:08d}BK"
+    for n in range(1, rows + 1):
+        number = numbers.format(n)
         card = ResidenceCard.objects.filter(number=number).first()
         if card is None:
             card = card_create(
                 actor=None,
                 data=CardData(
                     number=number,
-                    roman_name="BENCH GAKUSEI " + "".join(chr(65 + int(d)) for d in f"{n:04d}"),
+                    roman_name=roman + "".join(chr(65 + int(d)) for d in f"{n:04d}"),
                     nationality_id="VNM",
                     birth_date=dt.date(2002, 4, 1),
                     sex="F" if n % 2 else "M",
@@ -125,9 +123,9 @@ def child(runs: int) -> None:
             )
         cards.append(card)
     with translation.override("en"):
-        columns = get_kind(kind_key).columns(user)
+        columns = get_kind(kind).columns(user)
     start = (today - dt.timedelta(days=3)).isoformat()
-    rows = [
+    template_rows = [
         {
             "number": c.number,
             "roman_name": c.roman_name,
@@ -140,6 +138,28 @@ def child(runs: int) -> None:
         }
         for c in cards
     ]
+    return user, columns, template_rows
+
+
+def child(runs: int) -> None:
+    """Run in a process with the benchmark settings: set up, time, print FIGURE lines."""
+    import time
+
+    import django
+
+    django.setup()
+    import datetime as dt
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zairyu.bulk.services import bulk_process, bulk_upload
+
+    kind_key = "n_19_17_school_acceptance_start"
+    user, columns, rows = bench_university(
+        "benchbulkuniv", "ベンチ大学", "bulk", "BB{:08d}BK", "BENCH GAKUSEI ", ROWS, kind_key
+    )
     import csv
 
     text = io.StringIO(newline="")

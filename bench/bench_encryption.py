@@ -108,87 +108,17 @@ def _bulk_fixture(rows: int = BULK_ROWS):
     """Create (once per database) a university with ``rows`` students' cards; return the user
     and their CSV (bench_bulk.py's set-up, with its own account and card numbers)."""
     import csv
-    import datetime as dt
     import io
 
-    from django.utils import translation
+    from bench_bulk import bench_university
 
-    from zairyu.accounts.models import Category, OrganizationAccount, User
-    from zairyu.bulk.kinds import get_kind
-    from zairyu.cards.models import Organization, ResidenceCard
-    from zairyu.cards.rules import CardData
-    from zairyu.cards.services import card_create, organization_create
-    from zairyu.core import clock
-
-    user = User.objects.filter(username="benchencuniv").first()
-    if user is None:
-        organization = organization_create(
-            actor=None,
-            name="ベンチ暗号大学",
-            kind=Organization.Kind.UNIVERSITY,
-            prefecture_id="13",
-            municipality_id="13101",
-            street="丸の内１−１−１",
-        )
-        user = User.objects.create_user(
-            "benchencuniv",
-            password="Bench-enc-2026!",
-            category=Category.ORGANIZATION,
-            uses_service_n=True,
-            language="en",
-            email="bench-enc@zairyu.example",
-            display_name=organization.name,
-        )
-        OrganizationAccount.objects.create(
-            user=user,
-            organization=organization,
-            registered_at=clock.now(),
-            submitted_via="counter",
-            submitter_name="ベンチ",
-            staff_id_document="staff_card",
-        )
-    today = clock.today()
-    cards = []
-    for n in range(1, rows + 1):
-        number = f"BE{n:08d}NC"
-        card = ResidenceCard.objects.filter(number=number).first()
-        if card is None:
-            card = card_create(
-                actor=None,
-                data=CardData(
-                    number=number,
-                    roman_name="BENCH ANGOU " + "".join(chr(65 + int(d)) for d in f"{n:04d}"),
-                    nationality_id="VNM",
-                    birth_date=dt.date(2002, 4, 1),
-                    sex="F" if n % 2 else "M",
-                    prefecture_id="13",
-                    municipality_id="13101",
-                    street="霞が関１−１−１",
-                    status_id="student",
-                    period_of_stay="P2Y",
-                    stay_until=today + dt.timedelta(days=600),
-                    card_valid_until=today + dt.timedelta(days=600),
-                    issued_on=today - dt.timedelta(days=100),
-                ),
-            )
-        cards.append(card)
-    with translation.override("en"):
-        columns = get_kind(BULK_KIND).columns(user)
-    start = (today - dt.timedelta(days=3)).isoformat()
+    user, columns, rows = bench_university(
+        "benchencuniv", "ベンチ暗号大学", "enc", "BE{:08d}NC", "BENCH ANGOU ", rows, BULK_KIND
+    )
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([c.label for c in columns])
-    for card in cards:
-        row = {
-            "number": card.number,
-            "roman_name": card.roman_name,
-            "nationality": card.nationality_id,
-            "birth_date": card.birth_date.isoformat(),
-            "sex": card.sex,
-            "prefecture": card.prefecture_id,
-            "address": "千代田区霞が関１−１−１",
-            "start_date": start,
-        }
+    for row in rows:
         writer.writerow([row[c.name] for c in columns])
     return user, text.getvalue().encode("utf-8-sig")
 

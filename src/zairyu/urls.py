@@ -30,3 +30,4 @@ urlpatterns = [
 # and 404 are Django's own views with the templates in core/templates/.
 handler400 = "zairyu.core.views.bad_request"
 handler500 = "zairyu.core.views.server_error"
+handler403 = "zairyu.core.views.permission_denied"

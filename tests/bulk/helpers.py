@@ -150,3 +150,8 @@ def as_of() -> str:
 
 def days_ago(n: int) -> str:
     return (clock.today() - dt.timedelta(days=n)).isoformat()
+
+
+def start_rows(cards) -> list[dict[str, str]]:
+    """Rows of the school acceptance start template for ``cards``, started three days ago."""
+    return [{**face_row(c), "start_date": days_ago(3)} for c in cards]

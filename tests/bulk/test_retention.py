@@ -13,17 +13,12 @@ from zairyu.filings.models import Filing
 from .helpers import (
     SCHOOL_START,
     csv_file,
-    days_ago,
-    face_row,
+    start_rows,
     students,
     university,
     upload,
     upload_and_read,
 )
-
-
-def start_rows(cards):
-    return [{**face_row(c), "start_date": days_ago(3)} for c in cards]
 
 
 def _jobs(user):

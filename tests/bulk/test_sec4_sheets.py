@@ -28,8 +28,7 @@ from zairyu.mail.models import Mail
 from .helpers import (
     SCHOOL_START,
     csv_file,
-    days_ago,
-    face_row,
+    start_rows,
     students,
     university,
     upload,
@@ -47,10 +46,6 @@ def far_cell_xlsx() -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-def rows_for(cards):
-    return [{**face_row(c), "start_date": days_ago(3)} for c in cards]
 
 
 def _stored(job) -> bool:
@@ -165,7 +160,7 @@ def test_sec4_dimension_to_the_last_cell_costs_only_the_cells_present(client, co
     XML were read."""
     user, _ = university()
     cards = students(2)
-    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_file(SCHOOL_START, user, rows_for(cards))))
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_file(SCHOOL_START, user, start_rows(cards))))
     workbook.active["XFD1048576"].number_format = "@"  # formatted, no value
     out = io.BytesIO()
     workbook.save(out)
@@ -195,7 +190,7 @@ def test_sec4_dimension_to_the_last_cell_costs_only_the_cells_present(client, co
 def test_sec4_sheet_over_the_cell_limit_refused_with_reason(monkeypatch):
     monkeypatch.setattr(spreadsheets, "MAX_CELLS", 40)
     user, _ = university()
-    content = xlsx_file(SCHOOL_START, user, rows_for(students(5)))  # 6 rows of 8 cells
+    content = xlsx_file(SCHOOL_START, user, start_rows(students(5)))  # 6 rows of 8 cells
     job = upload_and_read(user, SCHOOL_START, content, "big.xlsx")
     assert job.state == JobState.RECEPTION_ERROR
     assert "more than 40 rows and cells in use" in job.reasons[0]
@@ -204,7 +199,7 @@ def test_sec4_sheet_over_the_cell_limit_refused_with_reason(monkeypatch):
 
 def test_sec4_csv_value_beyond_the_last_column_refused_with_the_cell():
     user, _ = university()
-    lines = csv_file(SCHOOL_START, user, rows_for(students(1))).decode("utf-8-sig").splitlines()
+    lines = csv_file(SCHOOL_START, user, start_rows(students(1))).decode("utf-8-sig").splitlines()
     lines[1] += "," * (100 - lines[1].count(",") - 1) + ",note"  # column 101 (CW) of row 2
     job = upload_and_read(user, SCHOOL_START, "\r\n".join(lines).encode("utf-8"))
     assert job.state == JobState.RECEPTION_ERROR
@@ -272,7 +267,7 @@ def test_bk2_cells_without_a_reference_keep_their_columns():
 
 def test_sec4_stored_file_lost_before_the_worker_is_a_reception_error():
     user, _ = university()
-    job = upload(user, SCHOOL_START, csv_file(SCHOOL_START, user, rows_for(students(1))))
+    job = upload(user, SCHOOL_START, csv_file(SCHOOL_START, user, start_rows(students(1))))
     default_storage.delete(f"bulk/uploads/{job.pk}.upload")
     assert bulk_process(job_id=job.pk) is True
     job.refresh_from_db()
@@ -293,7 +288,7 @@ def test_sec4_csv_and_xlsx_still_filed_and_never_parsed_in_the_request(
     cards = students(3)
     build = csv_file if file_format == "csv" else xlsx_file
     upload_file = SimpleUploadedFile(
-        f"rows.{file_format}", build(SCHOOL_START, user, rows_for(cards))
+        f"rows.{file_format}", build(SCHOOL_START, user, start_rows(cards))
     )
     with no_parsing():
         if route == "page":

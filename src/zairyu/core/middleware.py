@@ -123,6 +123,11 @@ class ApiErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.status_code == 405 and not is_api_request(request) and not response.content:
+            # Django answers a method a view does not take with an empty body: a page instead.
+            from .views import method_not_allowed_page
+
+            return method_not_allowed_page(request, response)
         if (
             response.status_code < 400
             or response.get("Content-Type", "").startswith("application/json")

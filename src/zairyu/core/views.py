@@ -15,6 +15,7 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -177,3 +178,62 @@ def refused_input(request: HttpRequest, errors: dict[str, ValidationError]) -> H
         {"summary": summary, "field_errors": messages},
         status=400,
     )
+
+
+# Which service a path belongs to and who may use it, for the 403 page (the first prefix that
+# matches; the page says where the user stands instead of a bare "forbidden").
+SERVICE_AREAS = (
+    (
+        "/backoffice/",
+        _lazy("the back office of the regional immigration services bureaus"),
+        _lazy("immigration officers and the bureau's staff, with a second factor"),
+    ),
+    (
+        "/admin/",
+        _lazy("the system administration"),
+        _lazy("administrators, with a second factor"),
+    ),
+    (
+        "/applications/",
+        _lazy("the Online Residence Application System"),
+        _lazy(
+            "foreign nationals, their legal representatives and relatives, lawyers and "
+            "gyoseishoshi, and staff of organizations approved by the bureau"
+        ),
+    ),
+    (
+        "/bulk/",
+        _lazy("bulk filing"),
+        _lazy("organization accounts and approved organization staff"),
+    ),
+    (
+        "/service-o/",
+        _lazy(
+            "the e-Notification System (specified skilled workers, support organizations, schools)"
+        ),
+        _lazy(
+            "the organization accounts of accepting organizations, support organizations and "
+            "schools"
+        ),
+    ),
+    (
+        "/notifications/",
+        _lazy("the e-Notification System"),
+        _lazy("residents with an auth ID and organization accounts"),
+    ),
+)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: the page says which service the page belongs to and who may use it."""
+    area = next((a for a in SERVICE_AREAS if request.path.startswith(a[0])), None)
+    context = {"service": area[1], "who": area[2]} if area else {}
+    return render(request, "403.html", context, status=403)
+
+
+def method_not_allowed_page(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A 405 as a page (Django answers it with an empty body), keeping its ``Allow``."""
+    page = render(request, "405.html", status=405)
+    if response.has_header("Allow"):
+        page["Allow"] = response["Allow"]
+    return page
