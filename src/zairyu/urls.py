@@ -3,13 +3,30 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from zairyu.accounts.urls import app_name as accounts_app
+from zairyu.accounts.urls import urlpatterns as accounts_patterns
 from zairyu.api.api import api
+from zairyu.backoffice.accounts_views import registration_form_download
+from zairyu.portal.views import home
+
+# The accounts pages, with the two that belong to the interface: the home page after sign-in
+# (it lists the services and menus, API keys included) and the paper form 利用者情報登録届出書
+# (ID-2, public; built from the officer form's fields, so the two never drift apart).
+accounts = [
+    path("", home, name="home"),
+    path(
+        "forms/organization-registration.xlsx",
+        registration_form_download,
+        name="organization_registration_form",
+    ),
+    *accounts_patterns,
+]
 
 urlpatterns = [
     path("", include("zairyu.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/api-keys/", include("zairyu.api.urls")),
-    path("accounts/", include("zairyu.accounts.urls")),
+    path("accounts/", include((accounts, accounts_app))),
     path("api/v1/", api.urls),
     path("reference/", include("zairyu.reference.urls")),
     path("backoffice/applications/", include("zairyu.backoffice.applications_urls")),

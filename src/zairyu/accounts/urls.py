@@ -1,15 +1,14 @@
 from django.urls import path
 
-from zairyu.backoffice import accounts_views as organization_forms
-
 from . import views, views_otp, views_resident, views_service_a, views_staff
 
 app_name = "accounts"
+# The account's home page (the services it may use) and the paper form organizations bring to
+# the bureau are pages of the interface: zairyu/urls.py adds them to this namespace.
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("keepalive/", views.keepalive, name="keepalive"),
-    path("", views.home, name="home"),
     path("me/", views.my_registration, name="me"),
     path("me/password/", views.password_change, name="password_change"),
     path("me/email/", views.email_change, name="email_change"),
@@ -20,13 +19,6 @@ urlpatterns = [
     path("me/second-factor/", views_otp.otp_manage, name="otp_manage"),
     path("me/second-factor/setup/", views_otp.otp_setup, name="otp_setup"),
     path("me/second-factor/disable/", views_otp.otp_disable, name="otp_disable"),
-    # ID-2: the paper form organizations bring to the bureau (public; built from the officer
-    # form's fields, so the two never drift apart)
-    path(
-        "forms/organization-registration.xlsx",
-        organization_forms.registration_form_download,
-        name="organization_registration_form",
-    ),
     # Residents' own accounts (ID-1 registration, ID-12 re-notification)
     path("register/", views_resident.register, name="resident_register"),
     path("register/done/", views_resident.registered, name="resident_registered"),

@@ -11,11 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.portal.forms import add_service_errors
+from zairyu.core.forms import add_service_errors
 
 from . import rules, services
 from .forms import AddressChangeForm, EmailChangeForm, LoginForm, PasswordChangeForm
-from .models import SERVICE_A_CATEGORIES, SERVICE_N_CATEGORIES, Category
 
 
 def refusal_message(code: str, user=None) -> str:
@@ -113,26 +112,6 @@ def keepalive(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
     return HttpResponse(status=204)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """After sign-in: the services and menus the user's category allows."""
-    from zairyu.api.services import may_hold_keys
-
-    user = request.user
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "service_n": user.category in SERVICE_N_CATEGORIES,
-            "service_a": user.category in SERVICE_A_CATEGORIES
-            and user.category != Category.COE_RECIPIENT,
-            "coe_recipient": user.category == Category.COE_RECIPIENT,
-            "back_office": user.is_back_office,
-            "api_keys": may_hold_keys(user),
-        },
-    )
 
 
 @login_required

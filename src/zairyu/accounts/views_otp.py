@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.portal.forms import add_service_errors
+from zairyu.core.forms import add_service_errors
 
 from . import organizations, otp
 from .forms import PasswordChangeForm

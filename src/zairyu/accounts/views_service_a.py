@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from zairyu.portal.forms import add_service_errors
+from zairyu.core.forms import add_service_errors
 
 from . import jpki, possession, service_a
 from .forms_service_a import (

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zairyu.portal.forms import add_service_errors
+from zairyu.core.forms import add_service_errors
 
 from . import services
 from .forms import KeyForm

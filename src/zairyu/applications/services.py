@@ -36,8 +36,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from zairyu.accounts.models import Category, User
+from zairyu.accounts.officers import is_officer
 from zairyu.audit.services import audit_record
-from zairyu.backoffice.access import is_officer
 from zairyu.cards import normalise
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.cards.selectors import card_match

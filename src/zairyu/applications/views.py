@@ -33,8 +33,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zairyu.accounts.models import SERVICE_A_CATEGORIES, AccountState, Category, User
 from zairyu.audit.services import client_ip
 from zairyu.core import clock
+from zairyu.core.forms import add_service_errors
 from zairyu.filings.labels import local_name
-from zairyu.portal.forms import add_service_errors
 from zairyu.reference.models import Procedure
 
 from . import coe, forms, payment_slip, receipt, rules, selectors, services, uploads

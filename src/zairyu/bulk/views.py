@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from zairyu.portal.forms import add_service_errors
+from zairyu.core.forms import add_service_errors
 
 from . import selectors, services
 from .forms import UploadForm

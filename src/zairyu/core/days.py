@@ -11,6 +11,7 @@ caches per process (see zairyu/reference/cache.py), so a loop over days costs at
 per year.
 """
 
+import calendar
 import datetime as dt
 from collections.abc import Callable
 
@@ -77,3 +78,38 @@ def deadline(event: dt.date, *, days: int) -> dt.date:
 def days_left(last_day: dt.date, *, today: dt.date | None = None) -> int:
     """Return how many days remain until ``last_day`` (0 on the day itself, negative when late)."""
     return (last_day - (today or clock.today())).days
+
+
+# --- calendar arithmetic ---------------------------------------------------------------------
+#
+# The one place months, years and ages are counted; everyone else calls these.
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (earlier when negative); the month's last day when that
+    month is shorter (31 March + 1 month = 30 April)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month0 = divmod(index, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return dt.date(year, month0 + 1, min(day.day, last))
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier (the month's last day when it has fewer days)."""
+    return add_months(day, -months)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (earlier when negative); 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    """Completed years of age on ``on`` (a year is completed on the birthday)."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

@@ -113,7 +113,12 @@ __all__ = [
     "ResidenceCardNumber",
     "RomanName",
     "RomanNameForm",
+    "TYPED_DATE_INPUT_FORMATS",
+    "clean_passport_number",
+    "clean_phone_number",
+    "clean_typed_date",
     "contains_my_number",
+    "parse_typed_date",
     "conversion_notice",
     "date_order",
     "format_postal_code",
@@ -1332,6 +1337,98 @@ def date_order(
             "after %(start)s."
         )
     raise ValidationError(message, code="date_order", params=params)
+
+
+# --- typed dates, telephone and passport numbers ----------------------------------------------
+#
+# The one reading of each, for forms, the services' own checks, bulk rows and the API.
+
+# What people type for a date: 2026-04-01, 2026/04/01, 2026.04.01 or 20260401, in full-width
+# digits too (NFKC). ``TYPED_DATE_INPUT_FORMATS`` is the same list for Django's DateField.
+TYPED_DATE_INPUT_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+_DATE_SEPARATED = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+def _typed(value: Any) -> str:
+    return "" if value is None else _as_text(value)
+
+
+def parse_typed_date(value: Any) -> dt.date | None:
+    """The date ``value`` stands for, or None if it is not one.
+
+    A ``date`` as is; a ``datetime`` as its day in Japan; text as typed (see above), with the
+    time of an ISO timestamp ignored.
+    """
+    if isinstance(value, dt.datetime):
+        return value.astimezone(clock.TOKYO).date()
+    if isinstance(value, dt.date):
+        return value
+    text = unicodedata.normalize("NFKC", _typed(value)).strip().translate(_DASHES)
+    text = text.split("T", 1)[0].split(" ", 1)[0]
+    match = _DATE_SEPARATED.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def clean_typed_date(value: Any, *, field: str) -> dt.date:
+    """``parse_typed_date`` or a ValidationError (code ``invalid_date``) that names ``field``."""
+    day = parse_typed_date(value)
+    if day is None:
+        raise ValidationError(
+            _("%(field)s is not a date. Enter it as YYYY-MM-DD, e.g. 2026-04-01."),
+            code="invalid_date",
+            params={"field": field},
+        )
+    return day
+
+
+PHONE_MAX_LENGTH = 30
+_PHONE_CHARACTERS = frozenset("0123456789-+()")
+
+
+def clean_phone_number(value: Any, *, field: str) -> str:
+    """A telephone number in its stored form: NFKC, dashes as "-", spaces removed.
+
+    Digits, hyphens, "+" and brackets only, at most 30 characters; "" stays "" (whether it is
+    required is the caller's rule). Code ``phone_invalid``.
+    """
+    compact = unicodedata.normalize("NFKC", _typed(value)).translate(_DASHES)
+    compact = "".join(compact.split())
+    if compact and (
+        len(compact) > PHONE_MAX_LENGTH or any(c not in _PHONE_CHARACTERS for c in compact)
+    ):
+        raise ValidationError(
+            _("%(field)s: digits and hyphens only, e.g. 03-1234-5678."),
+            code="phone_invalid",
+            params={"field": field},
+        )
+    return compact
+
+
+PASSPORT_MAX_LENGTH = 20
+
+
+def clean_passport_number(value: Any, *, field: str) -> str:
+    """A passport number in its stored form: NFKC, spaces removed, upper case.
+
+    ASCII letters and digits only, at most 20 characters; "" stays "". Code ``passport_invalid``.
+    """
+    compact = "".join(unicodedata.normalize("NFKC", _typed(value)).split()).upper()
+    if compact and (
+        len(compact) > PASSPORT_MAX_LENGTH
+        or any(c not in _ASCII_LETTERS and c not in _ASCII_DIGITS for c in compact)
+    ):
+        raise ValidationError(
+            _("%(field)s: letters and digits only, as printed in the passport."),
+            code="passport_invalid",
+            params={"field": field},
+        )
+    return compact
 
 
 # --- My Number guard (002 Q2-8) --------------------------------------------------------------

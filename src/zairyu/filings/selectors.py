@@ -11,7 +11,7 @@ from django.http import Http404
 
 from zairyu.accounts import rules
 from zairyu.accounts.models import AccountState, Category, User
-from zairyu.backoffice.access import is_officer, officer_bureaus
+from zairyu.accounts.officers import is_officer, officer_bureaus
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.cards.selectors import person_current_card
 from zairyu.core import clock, crypto

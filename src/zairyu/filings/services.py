@@ -28,8 +28,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from zairyu.accounts.models import User
+from zairyu.accounts.officers import is_officer
 from zairyu.audit.services import audit_entry, audit_record, audit_record_many
-from zairyu.backoffice.access import is_officer
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.cards.selectors import card_match
 from zairyu.core import clock

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from zairyu.accounts.models import Category
 from zairyu.core import clock, days
-from zairyu.portal.forms import add_service_errors
+from zairyu.core.forms import add_service_errors
 from zairyu.reference.models import NotificationEvent
 
 from . import forms, presenters, receipt, rules, selectors, services

@@ -1,10 +1,14 @@
 """Top page and the service entry points."""
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
+
+from zairyu.accounts.models import SERVICE_A_CATEGORIES, SERVICE_N_CATEGORIES, Category
+from zairyu.api.services import may_hold_keys
 
 from .models import Notice
 
@@ -109,3 +113,21 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """Browsers ask for /favicon.ico whatever the page links: send them to the static file."""
     return HttpResponsePermanentRedirect(static("portal/favicon.ico"))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """After sign-in: the services and menus the user's category allows."""
+    user = request.user
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "service_n": user.category in SERVICE_N_CATEGORIES,
+            "service_a": user.category in SERVICE_A_CATEGORIES
+            and user.category != Category.COE_RECIPIENT,
+            "coe_recipient": user.category == Category.COE_RECIPIENT,
+            "back_office": user.is_back_office,
+            "api_keys": may_hold_keys(user),
+        },
+    )

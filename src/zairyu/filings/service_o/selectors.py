@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from zairyu.backoffice.access import filings_in_jurisdiction, is_officer
+from zairyu.accounts.officers import filings_in_jurisdiction, is_officer
 from zairyu.cards.models import Organization
 
 from . import rules

@@ -26,8 +26,8 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from zairyu.accounts.models import User
+from zairyu.accounts.officers import is_officer
 from zairyu.audit.services import audit_record
-from zairyu.backoffice.access import is_officer
 from zairyu.cards.models import Organization
 from zairyu.core import clock
 from zairyu.filings.labels import local_name
