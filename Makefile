@@ -12,7 +12,7 @@ MO := $(PO:.po=.mo)
 help:
 	@echo "make run    - install, migrate, load demo data, start web + worker + beat on http://127.0.0.1:8000 (PORT=8100 for another port)"
 	@echo "make test   - install test tools and run the whole suite (PostgreSQL/Redis if DATABASE_URL/CELERY_BROKER_URL are set)"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff (style, complexity) and import-linter (the layering contracts)"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
 
 $(BIN)/python:
@@ -62,6 +62,7 @@ test: $(VENV)/.deps-test messages browser-deps
 lint: $(VENV)/.deps-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.deps-test
 	$(BIN)/ruff check --fix src tests bench

@@ -380,7 +380,7 @@ def test_id2_demo_set_up_registers_an_organization_account_that_signs_in(client)
 
     from django.core.management import call_command
 
-    from zairyu.core.management.commands.setup_demo import DEMO_ORGANIZATION_ACCOUNT
+    from zairyu.demo.management.commands.setup_demo import DEMO_ORGANIZATION_ACCOUNT
 
     out = io.StringIO()
     call_command("setup_demo", stdout=out)

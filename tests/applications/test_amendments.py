@@ -227,7 +227,9 @@ def test_a12_withdrawal_needs_a_reason_and_a_pending_application():
 
 def test_a8_receipt_method_changed_while_submitted_or_examining():
     user, card, application = filed()
-    changed = services.receipt_method_change(user=user, application=application, method="counter")
+    changed = services.receipt_method_change_by_filer(
+        user=user, application=application, method="counter"
+    )
     assert changed.receipt_method == "counter"
     assert changed.content["step3"]["receipt_method"] == "counter"
     event = AuditEvent.objects.get(action="applications.application.receipt_method_changed")
@@ -241,7 +243,9 @@ def test_a8_receipt_method_changed_while_submitted_or_examining():
     )
     assert "By post → At the immigration office counter" in sent.first().body
     services.transition(application, to=S.EXAMINING)
-    again = services.receipt_method_change(user=user, application=application, method="post")
+    again = services.receipt_method_change_by_filer(
+        user=user, application=application, method="post"
+    )
     assert again.receipt_method == "post"
 
 
@@ -250,7 +254,10 @@ def test_a8_receipt_method_fixed_after_the_decision():
     services.transition(application, to=S.EXAMINING)
     services.transition(application, to=S.AWAITING_ISSUE)
     exc = refused(
-        services.receipt_method_change, user=user, application=application, method="counter"
+        services.receipt_method_change_by_filer,
+        user=user,
+        application=application,
+        method="counter",
     )
     assert codes(exc) == {"not_changeable"}
 
@@ -258,12 +265,14 @@ def test_a8_receipt_method_fixed_after_the_decision():
 def test_a8_method_must_be_offered():
     user, card, application = filed()
     exc = refused(
-        services.receipt_method_change, user=user, application=application, method="email"
+        services.receipt_method_change_by_filer, user=user, application=application, method="email"
     )
     assert codes(exc) == {"receipt_method_not_offered"}
     Application.objects.filter(pk=application.pk).update(kanji_name_requested=True)
-    services.receipt_method_change(user=user, application=application, method="counter")
-    exc = refused(services.receipt_method_change, user=user, application=application, method="post")
+    services.receipt_method_change_by_filer(user=user, application=application, method="counter")
+    exc = refused(
+        services.receipt_method_change_by_filer, user=user, application=application, method="post"
+    )
     assert codes(exc) == {"post_kanji_name"}
 
 
@@ -280,7 +289,7 @@ def test_a8_coe_receipt_method_fixed_once_filed():
         ),
     )
     exc = refused(
-        services.receipt_method_change, user=staff, application=application, method="post"
+        services.receipt_method_change_by_filer, user=staff, application=application, method="post"
     )
     assert codes(exc) == {"coe_method_fixed"}
 
@@ -288,7 +297,7 @@ def test_a8_coe_receipt_method_fixed_once_filed():
 def test_a8_only_the_filer_changes_the_method():
     _user, _card, application = filed()
     exc = refused(
-        services.receipt_method_change,
+        services.receipt_method_change_by_filer,
         user=make_lawyer(),
         application=application,
         method="counter",

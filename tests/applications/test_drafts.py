@@ -155,7 +155,7 @@ def test_a9_partial_save_keeps_what_was_typed_even_when_wrong():
     )
     assert saved.content["personal1"]["roman_name"] == "HOUMU,TARO"  # normalised (FMT-3)
     assert saved.content["personal1"]["birth_date"] == "1990-13-45"  # kept as typed
-    assert codes(saved.save_errors) == {"date_invalid"}  # no "required" while typing
+    assert codes(saved.save_errors) == {"invalid_date"}  # no "required" while typing
     # A second partial save of another field keeps the first.
     saved = save(user, draft, "personal1", {"sex": "M"}, partial=True)
     assert saved.content["personal1"]["roman_name"] == "HOUMU,TARO"
@@ -564,13 +564,13 @@ def test_a11_colleagues_see_organization_drafts_only():
     filed = submit(staff, complete_draft(staff, card, organization=organization))
     assert set(selectors.applications_visible_to(staff)) == {draft, filed}
     assert set(selectors.applications_visible_to(colleague)) == {draft}
-    assert selectors.access_application_by_id(colleague, draft.pk) == draft
+    assert selectors.filer_application_by_id(colleague, draft.pk) == draft
     with pytest.raises(Http404):
-        selectors.access_application_by_id(colleague, filed.pk)
+        selectors.filer_application_by_id(colleague, filed.pk)
     with pytest.raises(Http404):
-        selectors.access_application_by_id(stranger, draft.pk)
+        selectors.filer_application_by_id(stranger, draft.pk)
     with pytest.raises(Http404):
-        selectors.access_application_by_id(staff, 999_999)
+        selectors.filer_application_by_id(staff, 999_999)
 
 
 def test_a11_list_searches_by_state():

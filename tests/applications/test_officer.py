@@ -171,8 +171,9 @@ def test_bo5_a13_change_of_status_at_the_counter_completes_at_approval(tokyo):
         ("ja", "P1Y6M", "許可された在留期間：1年6月（", "month"),
         ("en", "P3Y", "Period of stay granted: 3 years (until", "年"),
         ("en", "P6M", "Period of stay granted: 6 months (until", "月"),
-        # A language without its own mail template gets the English mail, in English only.
-        ("ko", "P3Y", "Period of stay granted: 3 years (until", "년"),
+        # Every language has its own mail: Korean in Korean, Tagalog in Tagalog, no English.
+        ("ko", "P3Y", "허가된 재류기간: 3년(", "years"),
+        ("tl", "P3Y", "Ipinagkaloob na period of stay: 3 taon (hanggang", "年"),
     ],
 )
 def test_ml1_a13_period_granted_in_the_mails_language_only(
@@ -414,7 +415,9 @@ ACTIONS = {
         {S.SUBMITTED, S.EXAMINING, S.RECEIPT_ERROR},
     ),
     "receipt_method": (
-        lambda o, a: officer.receipt_method_change(officer=o, application=a, method="counter"),
+        lambda o, a: officer.receipt_method_change_by_officer(
+            officer=o, application=a, method="counter"
+        ),
         {S.SUBMITTED, S.EXAMINING},
     ),
 }
@@ -521,12 +524,18 @@ def test_a12_bo5_withdrawal_requested_is_decided_before_approval(tokyo):
 def test_a8_bo5_receipt_method_changed_on_request(tokyo):
     application = make_submitted(procedure="extension", receipt_method="post")
     with pytest.raises(ValidationError) as same:
-        officer.receipt_method_change(officer=tokyo, application=application, method="post")
+        officer.receipt_method_change_by_officer(
+            officer=tokyo, application=application, method="post"
+        )
     assert codes(same.value) == {"method": {"same"}}
     with pytest.raises(ValidationError) as email:
-        officer.receipt_method_change(officer=tokyo, application=application, method="email")
+        officer.receipt_method_change_by_officer(
+            officer=tokyo, application=application, method="email"
+        )
     assert codes(email.value) == {"method": {"receipt_method_not_offered"}}
-    officer.receipt_method_change(officer=tokyo, application=application, method="counter")
+    officer.receipt_method_change_by_officer(
+        officer=tokyo, application=application, method="counter"
+    )
     application.refresh_from_db()
     assert application.receipt_method == "counter"
     (mail, _applicant) = mails(application, "officer_receipt_method_changed")
@@ -540,7 +549,9 @@ def test_a8_post_refused_when_a_kanji_name_is_requested(tokyo):
         procedure="extension", receipt_method="counter", kanji_name_requested=True
     )
     with pytest.raises(ValidationError) as refused:
-        officer.receipt_method_change(officer=tokyo, application=application, method="post")
+        officer.receipt_method_change_by_officer(
+            officer=tokyo, application=application, method="post"
+        )
     assert codes(refused.value) == {"method": {"post_kanji_name"}}
 
 
@@ -554,7 +565,7 @@ def test_a8_coe_receipt_method_changed_only_through_the_office(tokyo):
         bureau="tokyo",
         organization=organization,
     )
-    officer.receipt_method_change(officer=tokyo, application=application, method="email")
+    officer.receipt_method_change_by_officer(officer=tokyo, application=application, method="email")
     assert Application.objects.get(pk=application.pk).receipt_method == "email"
 
 

@@ -305,7 +305,7 @@ def test_a8_q5_1_sixteenth_birthday_rechecked_at_issuance(tokyo):
         assert not ResidenceCard.objects.filter(number="AB12345678CD").exists()
         assert "receipt_method" in officer.actions_offered(application)
 
-        officer.receipt_method_change(
+        officer.receipt_method_change_by_officer(
             officer=tokyo, application=application, method="counter", note="16歳到達のため"
         )
         application.refresh_from_db()
@@ -324,7 +324,9 @@ def test_a8_q5_1_post_to_counter_while_awaiting_issue_only_when_post_is_impossib
     officer.examination_open(officer=tokyo, application=application)
     _approve(tokyo, application)
     with pytest.raises(ValidationError) as exc:
-        officer.receipt_method_change(officer=tokyo, application=application, method="counter")
+        officer.receipt_method_change_by_officer(
+            officer=tokyo, application=application, method="counter"
+        )
     assert codes(exc.value) == {"__all__": {"wrong_state"}}
     application.refresh_from_db()
     assert application.state == S.AWAITING_ISSUE and application.receipt_method == "post"
@@ -418,12 +420,14 @@ def test_a13_q6_5_japanese_mail_names_the_papers_office(tokyo, settings):
 def test_a8_q7_1_office_arranges_counter_receipt_of_a_coe(tokyo):
     application = make_submitted(procedure="coe", receipt_method="email", bureau="tokyo")
     with pytest.raises(ValidationError) as exc:
-        services.receipt_method_change(
+        services.receipt_method_change_by_filer(
             user=application.filer, application=application, method="counter"
         )
     assert codes(exc.value) == {"receipt_method": {"coe_method_fixed"}}
 
-    officer.receipt_method_change(officer=tokyo, application=application, method="counter")
+    officer.receipt_method_change_by_officer(
+        officer=tokyo, application=application, method="counter"
+    )
     application.refresh_from_db()
     assert application.receipt_method == "counter"
     officer.examination_open(officer=tokyo, application=application)

@@ -36,14 +36,14 @@ def _checked(count: int):
     return user, job, prepared
 
 
-def _submit(user, job, item, *, token=None, batch=None, bulk_job=None):
+def _submit(user, job, item, *, token=None, batch=None, source=""):
     return filing_services.filing_submit_organization(
         user=user,
         event=item.data["event"],
         items=item.data["items"],
         token=token or uuid.uuid4(),
         face=item.data["face"],
-        bulk_job=bulk_job,
+        source=source,
         batch=batch,
     )
 
@@ -89,7 +89,7 @@ def test_bk6_batch_write_is_one_insert_per_table_whatever_its_size():
         user, job, prepared = _checked(size)
         batch = filing_services.FilingBatch(user)
         for item in prepared:
-            _submit(user, job, item, batch=batch, bulk_job=job.pk)
+            _submit(user, job, item, batch=batch, source=job.number)
         with CaptureQueriesContext(connection) as captured:
             assert len(batch.write()) == size
         counts.append(len(captured.captured_queries))

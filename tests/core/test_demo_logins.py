@@ -15,7 +15,7 @@ from django.core.management import call_command
 from zairyu.backoffice.demo import DEMO_ADMIN, DEMO_HELPDESK, DEMO_OFFICER, DEMO_SUPERVISOR
 from zairyu.cards.demo import DEMO_CARDS
 from zairyu.core import clock
-from zairyu.core.management.commands.setup_demo import (
+from zairyu.demo.management.commands.setup_demo import (
     DEMO_ORGANIZATION_ACCOUNTS,
     DEMO_STAFF_AUTH_ID,
     DEMO_STAFF_EMAIL,

@@ -1132,13 +1132,13 @@ def test_clean_refuses_non_text_loudly():
 def test_fmt2_shipped_common_password_list_is_the_generators_output():
     import importlib.util
 
-    from zairyu.core import validators
+    from zairyu.core.validators import identity as validators_identity
 
-    path = validators._OWN_LIST.with_name("generate_common_passwords.py")
+    path = validators_identity._OWN_LIST.with_name("generate_common_passwords.py")
     spec = importlib.util.spec_from_file_location("generate_common_passwords", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    shipped = validators._OWN_LIST.read_text(encoding="utf-8").splitlines()
+    shipped = validators_identity._OWN_LIST.read_text(encoding="utf-8").splitlines()
     entries = [line for line in shipped if not line.startswith("#")]
     assert entries == module.generate()
     assert all(line == line.casefold() for line in entries)

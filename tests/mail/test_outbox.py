@@ -2,10 +2,14 @@
 
 import datetime as dt
 import email
+import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
+import zairyu
 from zairyu.core import clock
 from zairyu.core.work import run_sweepers
 from zairyu.mail.models import Mail
@@ -116,14 +120,51 @@ def test_retry_delay_grows_exponentially_and_is_capped(settings):
     assert retry_delay(20).total_seconds() == 3600
 
 
-@pytest.mark.parametrize(
-    ("language", "expected"),
-    [("ja", "メール送信確認"), ("en", "Mail delivery check"), ("ko", "Mail delivery check")],
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+MAIL_DIRS = sorted(Path(zairyu.__file__).parent.glob("*/templates/mail"))
+KINDS = sorted(
+    (directory, path.name) for directory in MAIL_DIRS for path in (directory / "en").glob("*.txt")
 )
-def test_ml1_mail_in_the_recipients_language_falling_back_to_english(language, expected):
+
+
+def test_ml1_every_mail_kind_exists_in_all_8_languages():
+    assert len(KINDS) >= 150
+    missing = [
+        f"{directory.parent.parent.name}/{language}/{name}"
+        for directory, name in KINDS
+        for language in LANGUAGES
+        if not (directory / language / name).is_file()
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_ml1_mail_renders_in_the_recipients_language_without_fallback(language):
+    from zairyu.mail.services import _template
+
+    for directory, name in KINDS:
+        kind, part = (
+            name.removesuffix(".txt").rsplit(".", 1)
+            if name.count(".") == 2
+            else (
+                name.removesuffix(".txt"),
+                None,
+            )
+        )
+        if part is None:
+            continue  # a shared part (summary, footer): included, never sent alone
+        origin = _template(language, kind, part).origin.name
+        assert f"/mail/{language}/" in origin, origin
+        text = (directory / language / name).read_text()
+        included = re.findall(r"\{% include \"mail/([^/]+)/", text)
+        assert set(included) <= {language}, (name, included)
     subject, body = mail_render(template="mail_check", language=language, context={})
-    assert expected in subject
-    assert body.endswith("\n")
+    assert subject and body.endswith("\n")
+
+
+def test_ml1_a_mail_is_in_japanese_and_english_as_the_recipient_chose():
+    assert "メール送信確認" in mail_render(template="mail_check", language="ja", context={})[0]
+    assert "Mail delivery check" in mail_render(template="mail_check", language="en", context={})[0]
 
 
 def test_bo9_failed_mail_can_be_requeued_by_an_operator_and_is_audited(

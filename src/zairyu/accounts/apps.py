@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from zairyu.core.work import register_housekeeper
 
-        from . import staff  # noqa: F401  (registers the ID-10 reminder job)
+        from . import staff_reports  # noqa: F401  (registers the ID-10 reminder job)
         from .reminders import reminders_daily
         from .service_a import service_a_pending_prune
 

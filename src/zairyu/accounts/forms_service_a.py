@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.forms import TypedDateField
 from zairyu.core.validators import (
     AuthIdValidator,
     DateNotInFuture,
@@ -24,17 +25,6 @@ from zairyu.core.validators import (
 from . import jpki
 
 _NOT_CHECKED_FOR_MY_NUMBER = frozenset({"password", "password_again", "number", "certificate"})
-
-
-class TypedDateField(forms.DateField):
-    """A date typed as 1990-04-01, 1990/04/01, 1990.04.01 or 19900401; full-width digits too."""
-
-    input_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"]
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value).strip()
-        return super().to_python(value)
 
 
 def _birth_date_field() -> TypedDateField:

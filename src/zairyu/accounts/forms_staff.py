@@ -7,8 +7,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from zairyu.applications import uploads
 from zairyu.cards.models import Organization
+from zairyu.core import uploads
 from zairyu.reference.models import Prefecture
 
 from . import staff

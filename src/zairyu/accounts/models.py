@@ -8,11 +8,15 @@ rules apply (rules.py).
 import unicodedata
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.encoding import force_str
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.core.encrypted import BlindIndexField, EncryptedDateField
+from zairyu.core.lifecycle import Lifecycle
 
 
 class Category(models.TextChoices):
@@ -63,7 +67,8 @@ class AccountState(models.TextChoices):
 class User(AbstractUser):
     """A person who signs in. ``username`` is the auth ID (認証ID)."""
 
-    # One table of allowed state moves (ID-19); services.account_transition applies it.
+    # One table of allowed state moves (ID-19): the ``ACCOUNT`` lifecycle below;
+    # services.account_transition and registration's voiding apply it.
     TRANSITIONS = {
         AccountState.ACTIVE: {AccountState.SUSPENDED, AccountState.DELETED},
         AccountState.SUSPENDED: {AccountState.ACTIVE, AccountState.DELETED},
@@ -119,7 +124,8 @@ class User(AbstractUser):
             # (registration.py refuses a second one with a message; this is the backstop).
             models.UniqueConstraint(
                 fields=["person"],
-                condition=models.Q(category="resident") & ~models.Q(state="deleted"),
+                condition=models.Q(category=Category.RESIDENT)
+                & ~models.Q(state=AccountState.DELETED),
                 name="accounts_one_resident_id_per_person",
             ),
         ]
@@ -136,6 +142,24 @@ class User(AbstractUser):
     @property
     def is_back_office(self) -> bool:
         return self.category in BACK_OFFICE_CATEGORIES
+
+
+def _label(choices: type[models.TextChoices], state: str) -> str:
+    """A state's label as ``get_state_display`` shows it (the raw value when unknown)."""
+    return force_str(dict(choices.choices).get(state, state), strings_only=True)
+
+
+def _account_refusal(state: str, to: str) -> ValidationError:
+    return ValidationError(
+        gettext("An account that is %(state)s cannot be changed to %(to)s."),
+        code="invalid_transition",
+        params={"state": _label(AccountState, state), "to": AccountState(to).label},
+    )
+
+
+# The accounts' lifecycle (core.lifecycle): ``User.TRANSITIONS``; a refused move is a
+# user-facing ValidationError.
+ACCOUNT = Lifecycle("account", User.TRANSITIONS, error=_account_refusal)
 
 
 class PasswordHistory(models.Model):
@@ -425,12 +449,25 @@ class StaffDecision(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-# One table of allowed moves for every decided paper (staff.py applies it).
+# One table of allowed moves for every decided paper: the ``STAFF_DECISION`` lifecycle.
 STAFF_DECISION_TRANSITIONS = {
     StaffDecision.SUBMITTED: {StaffDecision.APPROVED, StaffDecision.REFUSED},
     StaffDecision.APPROVED: set(),
     StaffDecision.REFUSED: set(),
 }
+
+
+def _decided_refusal(state: str, to: str) -> ValidationError:
+    return ValidationError(
+        gettext("This has already been decided (%(state)s)."),
+        code="invalid_transition",
+        params={"state": _label(StaffDecision, state)},
+    )
+
+
+# Requests for use, periodic reports and change reports (core.lifecycle; staff_requests.py and
+# staff_reports.py apply it); a refused move is a user-facing ValidationError.
+STAFF_DECISION = Lifecycle("staff decision", STAFF_DECISION_TRANSITIONS, error=_decided_refusal)
 
 
 class StaffChannel(models.TextChoices):
@@ -606,7 +643,7 @@ class PeriodicReport(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization"],
-                condition=models.Q(state="submitted"),
+                condition=models.Q(state=StaffDecision.SUBMITTED),
                 name="accounts_one_open_periodic_report",
             ),
         ]

@@ -181,6 +181,43 @@ def organization_account_register(
     """
     if (organization is None) == (organization_data is None):
         raise ValueError("give either organization or organization_data")
+    kind = organization.kind if organization is not None else organization_data.kind
+    errors = _registration_errors(registration, kind=kind, organization_data=organization_data)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            if organization is not None:
+                link = _active_account(organization)
+                if link is not None:
+                    errors.setdefault("__all__", []).append(_organization_taken(link))
+            elif "corporate_number" not in errors:
+                organization = _organization_from(organization_data, actor, errors, request)
+            if errors:
+                raise ValidationError(errors)
+            user = _organization_account_create(
+                registration, organization=organization, actor=actor, now=now, request=request
+            )
+    except IntegrityError as exc:
+        # Two officers registering the same auth ID or organization at the same moment: the
+        # unique indexes decide; the loser sees the same message as a sequential duplicate.
+        raise ValidationError(
+            {
+                "auth_id": ValidationError(
+                    _(
+                        "This auth ID or organization was registered a moment ago by someone "
+                        "else. Search for it before trying again."
+                    ),
+                    code="registered_concurrently",
+                )
+            }
+        ) from exc
+    return user
+
+
+def _registration_errors(
+    registration: Registration, *, kind: str, organization_data: OrganizationData | None
+) -> dict[str, list[ValidationError]]:
+    """Every problem of the paper form that can be seen before writing, by field."""
     errors: dict[str, list[ValidationError]] = {}
     auth_id = registration.auth_id
     try:
@@ -214,115 +251,118 @@ def organization_account_register(
                 code="staff_id_not_checked",
             )
         ]
-    kind = organization.kind if organization is not None else organization_data.kind
     service_errors = _check_services(
         kind=kind, uses_n=registration.uses_service_n, uses_o=registration.uses_service_o
     )
     if service_errors:
         errors["services"] = service_errors
-    if organization_data is not None and organization_data.corporate_number:
-        try:
-            number = CorporateNumber().clean(organization_data.corporate_number).value
-        except ValidationError:
-            pass  # organization_create reports it by field
-        else:
-            existing = Organization.objects.filter(corporate_number=number).first()
-            if existing is not None:
-                errors["corporate_number"] = [
-                    ValidationError(
-                        _(
-                            "An organization with this corporate number is already registered "
-                            "(%(name)s). Choose it from the organization search instead."
-                        ),
-                        code="organization_exists",
-                        params={"name": existing.name},
-                    )
-                ]
-    now = clock.now()
+    existing = _registered_organization(organization_data)
+    if existing is not None:
+        errors["corporate_number"] = [
+            ValidationError(
+                _(
+                    "An organization with this corporate number is already registered "
+                    "(%(name)s). Choose it from the organization search instead."
+                ),
+                code="organization_exists",
+                params={"name": existing.name},
+            )
+        ]
+    return errors
+
+
+def _registered_organization(organization_data: OrganizationData | None) -> Organization | None:
+    """The organization already registered with the new one's corporate number, if any."""
+    if organization_data is None or not organization_data.corporate_number:
+        return None
     try:
-        with transaction.atomic():
-            if organization is not None:
-                link = _active_account(organization)
-                if link is not None:
-                    errors.setdefault("__all__", []).append(_organization_taken(link))
-            elif "corporate_number" not in errors:
-                try:
-                    organization = organization_create(
-                        actor=actor,
-                        name=organization_data.name,
-                        kind=organization_data.kind,
-                        prefecture_id=organization_data.prefecture_id,
-                        municipality_id=organization_data.municipality_id,
-                        street=organization_data.street,
-                        corporate_number=organization_data.corporate_number,
-                        name_en=organization_data.name_en,
-                        request=request,
-                    )
-                except ValidationError as exc:
-                    for field, items in exc.error_dict.items():
-                        errors.setdefault(field, []).extend(items)
-            if errors:
-                raise ValidationError(errors)
-            user = User(
-                username=auth_id,
-                email=registration.email.strip(),
-                category=Category.ORGANIZATION,
-                language=registration.language,
-                display_name=organization.name,
-                uses_service_n=registration.uses_service_n,
-                uses_service_o=registration.uses_service_o,
-                date_joined=now,
-                password_changed_at=now,
-            )
-            user.set_password(registration.password)
-            user.save()
-            OrganizationAccount.objects.create(
-                user=user,
-                organization=organization,
-                registered_at=now,
-                registered_by=actor,
-                registered_by_repr=str(actor)[:150],
-                submitted_via=registration.submitted_via,
-                submitter_name=registration.submitter_name,
-                staff_id_document=registration.staff_id_document,
-                staff_id_note=registration.staff_id_note,
-            )
-            audit_record(
-                action="account.organization_registered",
-                obj=user,
-                actor=actor,
-                after={
-                    "auth_id": user.username,
-                    "organization": organization.pk,
-                    "uses_service_n": user.uses_service_n,
-                    "uses_service_o": user.uses_service_o,
-                    "submitted_via": registration.submitted_via,
-                    "staff_id_document": registration.staff_id_document,
-                },
-                request=request,
-            )
-            mail_queue(
-                template="organization_registered",
-                to=user.email,
-                language=user.language,
-                context={"user": user, "organization": organization, "reissued": False},
-                related=user,
-                send_at=completion_mail_at(now.date()),
-            )
-    except IntegrityError as exc:
-        # Two officers registering the same auth ID or organization at the same moment: the
-        # unique indexes decide; the loser sees the same message as a sequential duplicate.
-        raise ValidationError(
-            {
-                "auth_id": ValidationError(
-                    _(
-                        "This auth ID or organization was registered a moment ago by someone "
-                        "else. Search for it before trying again."
-                    ),
-                    code="registered_concurrently",
-                )
-            }
-        ) from exc
+        number = CorporateNumber().clean(organization_data.corporate_number).value
+    except ValidationError:
+        return None  # organization_create reports it by field
+    return Organization.objects.filter(corporate_number=number).first()
+
+
+def _organization_from(
+    organization_data: OrganizationData,
+    actor: User,
+    errors: dict[str, list[ValidationError]],
+    request: HttpRequest | None,
+) -> Organization | None:
+    """Register the new organization of the form; its problems go to ``errors`` by field."""
+    try:
+        return organization_create(
+            actor=actor,
+            name=organization_data.name,
+            kind=organization_data.kind,
+            prefecture_id=organization_data.prefecture_id,
+            municipality_id=organization_data.municipality_id,
+            street=organization_data.street,
+            corporate_number=organization_data.corporate_number,
+            name_en=organization_data.name_en,
+            request=request,
+        )
+    except ValidationError as exc:
+        for field, items in exc.error_dict.items():
+            errors.setdefault(field, []).extend(items)
+        return None
+
+
+def _organization_account_create(
+    registration: Registration,
+    *,
+    organization: Organization,
+    actor: User,
+    now: dt.datetime,
+    request: HttpRequest | None,
+) -> User:
+    """Create the account and its link to the organization, audit it and hold the completion
+    mail until the next day (001 Q38)."""
+    user = User(
+        username=registration.auth_id,
+        email=registration.email.strip(),
+        category=Category.ORGANIZATION,
+        language=registration.language,
+        display_name=organization.name,
+        uses_service_n=registration.uses_service_n,
+        uses_service_o=registration.uses_service_o,
+        date_joined=now,
+        password_changed_at=now,
+    )
+    user.set_password(registration.password)
+    user.save()
+    OrganizationAccount.objects.create(
+        user=user,
+        organization=organization,
+        registered_at=now,
+        registered_by=actor,
+        registered_by_repr=str(actor)[:150],
+        submitted_via=registration.submitted_via,
+        submitter_name=registration.submitter_name,
+        staff_id_document=registration.staff_id_document,
+        staff_id_note=registration.staff_id_note,
+    )
+    audit_record(
+        action="account.organization_registered",
+        obj=user,
+        actor=actor,
+        after={
+            "auth_id": user.username,
+            "organization": organization.pk,
+            "uses_service_n": user.uses_service_n,
+            "uses_service_o": user.uses_service_o,
+            "submitted_via": registration.submitted_via,
+            "staff_id_document": registration.staff_id_document,
+        },
+        request=request,
+    )
+    mail_queue(
+        template="organization_registered",
+        to=user.email,
+        language=user.language,
+        context={"user": user, "organization": organization, "reissued": False},
+        related=user,
+        send_at=completion_mail_at(now.date()),
+    )
     return user
 
 

@@ -46,6 +46,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -247,18 +248,21 @@ def second_factor_verify(*, user: User, token: str, request: HttpRequest | None 
         return accepted
     if _record_failure(user=user, device=device, request=request, step="sign_in"):
         raise SecondFactorLocked(user)
-    raise ValidationError(
-        {
-            "token": ValidationError(
-                _(
-                    "The code is not correct, or it has been used already. Enter the code the "
-                    "app shows now (a new one appears every 30 seconds). After five wrong codes "
-                    "the auth ID is locked for 24 hours."
-                ),
-                code="wrong_token",
-            )
-        }
-    )
+    raise ValidationError({"token": ValidationError(_wrong_token_message(), code="wrong_token")})
+
+
+def _wrong_token_message() -> str:
+    codes = rules.MAX_FAILED_LOGINS
+    hours = int(rules.LOCK_DURATION.total_seconds() // 3600)
+    return ngettext(
+        "The code is not correct, or it has been used already. Enter the code the app shows "
+        "now (a new one appears every 30 seconds). After %(codes)d wrong code the auth ID is "
+        "locked for %(hours)d hours.",
+        "The code is not correct, or it has been used already. Enter the code the app shows "
+        "now (a new one appears every 30 seconds). After %(codes)d wrong codes the auth ID is "
+        "locked for %(hours)d hours.",
+        codes,
+    ) % {"codes": codes, "hours": hours}
 
 
 def second_factor_disable(

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
@@ -28,26 +27,30 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from zairyu.audit.services import audit_record, client_ip
+from zairyu.audit.services import audit_record
 from zairyu.cards.models import Person, ResidenceCard
 from zairyu.cards.selectors import card_match
-from zairyu.core import clock, ratelimit
+from zairyu.core import clock
 from zairyu.core.validators import PasswordPolicy
 from zairyu.mail.services import mail_queue
 from zairyu.reference.models import Status
 
 from . import rules, services
-from .models import AccountState, Category, User
+from .attempts import (  # noqa: F401 (the rate limit of these pages, SEC-5; re-exported)
+    RATE_WINDOW,
+    RateLimited,
+    count_renotification_attempt,
+    registration_rate_limit,
+    renotification_rate_limit,
+)
+from .attempts import (  # noqa: F401 (re-exported)
+    count_resident_registration_attempt as count_registration_attempt,
+)
+from .models import ACCOUNT, AccountState, Category, User
 
 # The card-face fields a resident types (001 Q33: as printed on the card). Forms use the same
 # names, so a refusal can mark each of them.
 CARD_FIELDS = ("number", "roman_name", "nationality", "birth_date", "sex")
-
-RATE_WINDOW = dt.timedelta(hours=1)
-
-
-class RateLimited(Exception):
-    """Too many attempts from one client address (SEC-5); the view says when to come back."""
 
 
 @dataclass(frozen=True)
@@ -68,37 +71,6 @@ class CardFace:
             birth_date=self.birth_date,
             sex=self.sex,
         )
-
-
-# --- rate limits (SEC-5) ------------------------------------------------------------------
-
-
-def registration_rate_limit() -> tuple[int, dt.timedelta]:
-    """Registration attempts allowed per client address per hour (every submission counts)."""
-    return settings.ZAIRYU_REGISTRATIONS_PER_IP, RATE_WINDOW
-
-
-def renotification_rate_limit() -> tuple[int, dt.timedelta]:
-    """Re-notification attempts allowed per client address per hour."""
-    return settings.ZAIRYU_RENOTIFICATIONS_PER_IP, RATE_WINDOW
-
-
-def _count_attempt(kind: str, request: HttpRequest | None, limit_window) -> None:
-    limit, window = limit_window
-    key = f"{kind}-ip:{client_ip(request) or 'unknown'}"
-    if ratelimit.exceeded(key, limit=limit, window=window):
-        raise RateLimited(kind)
-    ratelimit.hit(key, limit=limit, window=window)
-
-
-def count_registration_attempt(request: HttpRequest | None) -> None:
-    """Count one registration attempt; raise RateLimited when the address used up its hour."""
-    _count_attempt("register", request, registration_rate_limit())
-
-
-def count_renotification_attempt(request: HttpRequest | None) -> None:
-    """Count one re-notification attempt; raise RateLimited when the address used up its hour."""
-    _count_attempt("renotify", request, renotification_rate_limit())
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -189,7 +161,7 @@ def resident_refresh_validity(user: User, *, request: HttpRequest | None = None)
             return locked
         card = _registry_card(locked.person_id)
         if card is None:
-            _void(locked, request=request)
+            locked = _void(locked, request=request)
         elif _validity_from(card) != locked.valid_until:
             before = locked.valid_until
             locked.valid_until = _validity_from(card)
@@ -204,32 +176,38 @@ def resident_refresh_validity(user: User, *, request: HttpRequest | None = None)
     return locked
 
 
-def _void(user: User, *, request: HttpRequest | None) -> None:
+def _void(user: User, *, request: HttpRequest | None) -> User:
+    """Delete the account of a person whose every card is invalidated (001 Q41), through the
+    ``ACCOUNT`` lifecycle; return the updated row."""
     last = ResidenceCard.objects.filter(person_id=user.person_id).order_by("-issued_on", "-id")
     last_card = last.first()
-    before = user.state
-    user.state = AccountState.DELETED
-    user.is_active = False
-    user.save(update_fields=["state", "is_active"])
-    audit_record(
-        action="account.voided",
-        obj=user,
-        before={"state": before},
-        after={
-            "state": user.state,
-            "reason": "card_invalidated",
-            "card": last_card.pk if last_card else None,
-            "card_reason": last_card.invalidation_reason if last_card else "",
-        },
-        request=request,
-    )
-    mail_queue(
-        template="resident_voided",
-        to=user.email,
-        language=user.language,
-        context={"user": user},
-        related=user,
-    )
+
+    def enter(locked: User, from_state: str, now: dt.datetime) -> list[str]:
+        locked.is_active = False
+        return ["is_active"]
+
+    def record(locked: User, from_state: str, now: dt.datetime) -> None:
+        audit_record(
+            action="account.voided",
+            obj=locked,
+            before={"state": from_state},
+            after={
+                "state": locked.state,
+                "reason": "card_invalidated",
+                "card": last_card.pk if last_card else None,
+                "card_reason": last_card.invalidation_reason if last_card else "",
+            },
+            request=request,
+        )
+        mail_queue(
+            template="resident_voided",
+            to=locked.email,
+            language=locked.language,
+            context={"user": locked},
+            related=locked,
+        )
+
+    return ACCOUNT.transition(user, to=AccountState.DELETED, enter=enter, record=record)
 
 
 # --- ID-1: registration -----------------------------------------------------------------------
@@ -312,6 +290,28 @@ def resident_register(
     The auth ID is valid until the period of stay ends (ID-7); the password for a year (ID-9).
     The completion mail is queued in the same transaction and sent after commit (001 Q38).
     """
+    found = _registrable_card(card, password=password, auth_id=auth_id, request=request)
+    try:
+        with transaction.atomic():
+            user = _resident_create(
+                found,
+                email=email,
+                auth_id=auth_id,
+                password=password,
+                language=language,
+                request=request,
+            )
+    except ValidationError as exc:
+        _refuse(_first_code(exc) or "refused", request=request, person=found.person)
+        raise
+    return user
+
+
+def _registrable_card(
+    card: CardFace, *, password: str, auth_id: str, request: HttpRequest | None
+) -> ResidenceCard:
+    """The current card the typed data match, when its holder may register now (the password
+    checked first); raise the refusal otherwise (audited)."""
     errors: dict[str, list[ValidationError]] = {}
     password_errors = _password_errors(password, auth_id)
     if password_errors:
@@ -343,67 +343,83 @@ def resident_register(
                 "again tomorrow."
             ),
         )
+    return found
+
+
+def _resident_create(
+    found: ResidenceCard,
+    *,
+    email: str,
+    auth_id: str,
+    password: str,
+    language: str,
+    request: HttpRequest | None,
+) -> User:
+    """Create the account of ``found``'s holder (in the caller's transaction): refused when the
+    person already holds one (001 Q43) or the auth ID is taken (001 Q42)."""
     now = clock.now()
+    # One registration per person at a time; the partial unique index is the backstop.
+    Person.objects.select_for_update().get(pk=found.person_id)
+    for existing in person_resident_accounts(found.person_id):
+        resident_refresh_validity(existing, request=request)
+    if person_resident_accounts(found.person_id).exists():
+        raise _already_registered()
+    if User.objects.filter(username=auth_id).exists():
+        raise _auth_id_taken()
+    user = User(
+        username=auth_id,
+        email=email,
+        category=Category.RESIDENT,
+        state=AccountState.ACTIVE,
+        language=language,
+        display_name=found.roman_name,
+        person_id=found.person_id,
+        valid_until=_validity_from(found),
+        password_changed_at=now,
+        last_used_at=now,
+        date_joined=now,
+    )
+    user.set_password(services.password_text(password))
     try:
         with transaction.atomic():
-            # One registration per person at a time; the partial unique index is the backstop.
-            Person.objects.select_for_update().get(pk=found.person_id)
-            for existing in person_resident_accounts(found.person_id):
-                resident_refresh_validity(existing, request=request)
-            if person_resident_accounts(found.person_id).exists():
-                raise _already_registered()
-            if User.objects.filter(username=auth_id).exists():
-                raise _auth_id_taken()
-            user = User(
-                username=auth_id,
-                email=email,
-                category=Category.RESIDENT,
-                state=AccountState.ACTIVE,
-                language=language,
-                display_name=found.roman_name,
-                person_id=found.person_id,
-                valid_until=_validity_from(found),
-                password_changed_at=now,
-                last_used_at=now,
-                date_joined=now,
-            )
-            user.set_password(services.password_text(password))
-            try:
-                with transaction.atomic():
-                    user.save()
-            except IntegrityError:
-                if User.objects.filter(username=auth_id).exists():
-                    raise _auth_id_taken() from None
-                raise _already_registered() from None
-            audit_record(
-                action="account.registered",
-                obj=user,
-                actor=user,
-                after={
-                    "category": user.category,
-                    "person": found.person_id,
-                    "card": found.pk,
-                    "valid_until": user.valid_until,
-                    "language": user.language,
-                },
-                request=request,
-            )
-            mail_queue(
-                template="resident_registered",
-                to=user.email,
-                language=user.language,
-                context={
-                    "user": user,
-                    "at": now,
-                    "auth_id_valid_until": rules.auth_id_valid_until(user),
-                    "password_valid_until": rules.password_valid_until(user),
-                },
-                related=user,
-            )
-    except ValidationError as exc:
-        _refuse(_first_code(exc) or "refused", request=request, person=found.person)
-        raise
+            user.save()
+    except IntegrityError:
+        if User.objects.filter(username=auth_id).exists():
+            raise _auth_id_taken() from None
+        raise _already_registered() from None
+    _registered(user, found, now=now, request=request)
     return user
+
+
+def _registered(
+    user: User, found: ResidenceCard, *, now: dt.datetime, request: HttpRequest | None
+) -> None:
+    """Audit the registration and queue the completion mail (sent after commit, 001 Q38)."""
+    audit_record(
+        action="account.registered",
+        obj=user,
+        actor=user,
+        after={
+            "category": user.category,
+            "person": found.person_id,
+            "card": found.pk,
+            "valid_until": user.valid_until,
+            "language": user.language,
+        },
+        request=request,
+    )
+    mail_queue(
+        template="resident_registered",
+        to=user.email,
+        language=user.language,
+        context={
+            "user": user,
+            "at": now,
+            "auth_id_valid_until": rules.auth_id_valid_until(user),
+            "password_valid_until": rules.password_valid_until(user),
+        },
+        related=user,
+    )
 
 
 def _first_code(exc: ValidationError) -> str | None:

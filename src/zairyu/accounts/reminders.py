@@ -141,7 +141,7 @@ def _certificate_targets(today: dt.date, horizon: dt.date) -> Iterator[tuple[Use
 
 
 def _password_targets(today: dt.date, horizon: dt.date) -> Iterator[tuple[User, dt.date]]:
-    # A password set on day D works until the same day a year later (rules.add_one_year); the
+    # A password set on day D works until the same day a year later (core.days.add_years); the
     # window is a little wider than needed and the exact date is checked below.
     since = clock.tokyo_datetime(today.year, today.month, today.day) - dt.timedelta(days=367)
     until = clock.tokyo_datetime(horizon.year, horizon.month, horizon.day) - dt.timedelta(days=363)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from zairyu.core import clock
+from zairyu.core import clock, days
 
 from .models import BACK_OFFICE_CATEGORIES, AccountState, Category, User
 
-ONE_YEAR = dt.timedelta(days=365)
 MAX_FAILED_LOGINS = 5  # ID-14
 LOCK_DURATION = dt.timedelta(hours=24)  # ID-14 (001 Q52, 002 Q12-7, 004 Q35)
+LOGIN_RATE_WINDOW = dt.timedelta(minutes=15)  # SEC-5
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,9 @@ class Refusal:
 
 
 def add_one_year(day: dt.date) -> dt.date:
-    """The same day a year later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return day.replace(year=day.year + 1, day=28)
+    """The same day a year later (29 February becomes 28 February): ``core.days.add_years``,
+    kept for the callers that say it this way."""
+    return days.add_years(day, 1)
 
 
 def is_locked(user: User, *, now: dt.datetime | None = None) -> bool:
@@ -53,7 +51,7 @@ def auth_id_valid_until(user: User) -> dt.date | None:
             anchor = user.last_used_at or user.date_joined
         else:
             anchor = user.password_changed_at or user.date_joined
-        return add_one_year(anchor.astimezone(clock.TOKYO).date())
+        return days.add_years(anchor.astimezone(clock.TOKYO).date(), 1)
     if user.category in BACK_OFFICE_CATEGORIES:
         return None
     return user.valid_until
@@ -63,7 +61,7 @@ def password_valid_until(user: User) -> dt.date | None:
     """ID-9: a password works for one year from when it was set or changed."""
     if user.category in BACK_OFFICE_CATEGORIES or user.password_changed_at is None:
         return None
-    return add_one_year(user.password_changed_at.astimezone(clock.TOKYO).date())
+    return days.add_years(user.password_changed_at.astimezone(clock.TOKYO).date(), 1)
 
 
 def login_refusal(user: User, *, today: dt.date | None = None) -> Refusal | None:
@@ -89,4 +87,4 @@ def may_unlock_themselves(user: User) -> bool:
 
 def login_rate_limit() -> tuple[int, dt.timedelta]:
     """Failed log-ins allowed per client address per window (SEC-5)."""
-    return settings.ZAIRYU_LOGIN_FAILURES_PER_IP, dt.timedelta(minutes=15)
+    return settings.ZAIRYU_LOGIN_FAILURES_PER_IP, LOGIN_RATE_WINDOW

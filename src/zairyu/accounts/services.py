@@ -19,7 +19,7 @@ from zairyu.core.validators import PasswordPolicy
 from zairyu.mail.services import mail_queue
 
 from . import rules
-from .models import AccountState, PasswordHistory, User
+from .models import ACCOUNT, AccountState, PasswordHistory, User
 
 log = logging.getLogger(__name__)
 
@@ -223,24 +223,21 @@ def change_email(*, user: User, new_email: str, request=None) -> None:
 
 
 def account_transition(*, user: User, to: str, actor: User, reason: str = "", request=None) -> None:
-    """ID-19: an officer suspends, resumes or deletes an account; the user is told by mail."""
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        if to not in User.TRANSITIONS[locked.state]:
-            raise ValidationError(
-                _("An account that is %(state)s cannot be changed to %(to)s."),
-                code="invalid_transition",
-                params={"state": locked.get_state_display(), "to": AccountState(to).label},
-            )
-        before = locked.state
-        locked.state = to
+    """ID-19: an officer suspends, resumes or deletes an account; the user is told by mail.
+
+    The move follows the ``ACCOUNT`` lifecycle (``User.TRANSITIONS``); a move it does not allow
+    is a ValidationError (``invalid_transition``)."""
+
+    def enter(locked: User, from_state: str, now) -> list[str]:
         locked.is_active = to == AccountState.ACTIVE
-        locked.save(update_fields=["state", "is_active"])
+        return ["is_active"]
+
+    def record(locked: User, from_state: str, now) -> None:
         audit_record(
             action=f"account.{to}",
             obj=locked,
             actor=actor,
-            before={"state": before},
+            before={"state": from_state},
             after={"state": to, "reason": reason},
             request=request,
         )
@@ -251,6 +248,8 @@ def account_transition(*, user: User, to: str, actor: User, reason: str = "", re
             context={"user": locked, "reason": reason},
             related=locked,
         )
+
+    ACCOUNT.transition(user, to=to, enter=enter, record=record)
     user.refresh_from_db()
 
 

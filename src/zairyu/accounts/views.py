@@ -9,34 +9,66 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zairyu.core.forms import add_service_errors
+from zairyu.core.middleware import session_touch
 
 from . import rules, services
 from .forms import AddressChangeForm, EmailChangeForm, LoginForm, PasswordChangeForm
 
 
+def _lock_params() -> dict:
+    return {
+        "count": rules.MAX_FAILED_LOGINS,
+        "hours": int(rules.LOCK_DURATION.total_seconds() // 3600),
+    }
+
+
 def refusal_message(code: str, user=None) -> str:
     """What to tell a user whose sign-in was refused, and where to go (FMT-8)."""
+    lock = _lock_params()
     if code == "locked":
         if user is not None and rules.may_unlock_themselves(user):
-            return _(
-                "This auth ID is locked for 24 hours after five wrong passwords. To use it now, "
-                "set a new password with “Auth ID / password re-notification”."
+            return (
+                ngettext(
+                    "This auth ID is locked for %(hours)d hours after %(count)d wrong password. "
+                    "To use it now, set a new password with “Auth ID / password re-notification”.",
+                    "This auth ID is locked for %(hours)d hours after %(count)d wrong passwords. "
+                    "To use it now, set a new password with “Auth ID / password re-notification”.",
+                    lock["count"],
+                )
+                % lock
             )
-        return _(
-            "This auth ID is locked for 24 hours after five wrong passwords. Please try again "
-            "after the lock ends."
+        return (
+            ngettext(
+                "This auth ID is locked for %(hours)d hours after %(count)d wrong password. "
+                "Please try again after the lock ends.",
+                "This auth ID is locked for %(hours)d hours after %(count)d wrong passwords. "
+                "Please try again after the lock ends.",
+                lock["count"],
+            )
+            % lock
         )
+    minutes = int(rules.LOGIN_RATE_WINDOW.total_seconds() // 60)
     messages_by_code = {
-        "invalid": _(
-            "The auth ID or the password is not correct. Check upper and lower case. After five "
-            "wrong passwords the auth ID is locked for 24 hours."
-        ),
-        "rate_limited": _(
-            "Too many failed sign-ins from your network. Please wait 15 minutes and try again."
-        ),
+        "invalid": ngettext(
+            "The auth ID or the password is not correct. Check upper and lower case. After "
+            "%(count)d wrong password the auth ID is locked for %(hours)d hours.",
+            "The auth ID or the password is not correct. Check upper and lower case. After "
+            "%(count)d wrong passwords the auth ID is locked for %(hours)d hours.",
+            lock["count"],
+        )
+        % lock,
+        "rate_limited": ngettext(
+            "Too many failed sign-ins from your network. Please wait %(minutes)d minute and try "
+            "again.",
+            "Too many failed sign-ins from your network. Please wait %(minutes)d minutes and "
+            "try again.",
+            minutes,
+        )
+        % {"minutes": minutes},
         "suspended": _(
             "This account is suspended. Please contact the regional immigration bureau."
         ),
@@ -108,9 +140,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def keepalive(request: HttpRequest) -> HttpResponse:
-    """ID-18: renew an idle session (the session is saved on every request)."""
+    """ID-18: renew an idle session (the time-out warning's "stay signed in")."""
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
+    session_touch(request)
     return HttpResponse(status=204)
 
 

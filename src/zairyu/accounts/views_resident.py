@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -31,10 +31,14 @@ def _codes(form) -> set[str]:
 
 
 def _rate_limited_message() -> str:
-    return _(
+    hours = int(registration.RATE_WINDOW.total_seconds() // 3600)
+    return ngettext(
         "Too many attempts from your network. Please wait an hour and try again, or contact "
-        "the helpdesk."
-    )
+        "the helpdesk.",
+        "Too many attempts from your network. Please wait %(hours)d hours and try again, or "
+        "contact the helpdesk.",
+        hours,
+    ) % {"hours": hours}
 
 
 @never_cache

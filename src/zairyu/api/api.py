@@ -315,6 +315,6 @@ def application(request: HttpRequest, application_id: int):
     """An application (在留申請, service A) this account filed or, for organization staff,
     a draft of their organization (A-11 states; a bulk row's application starts as 入力完了
     or エラー(一括登録), BK-5)."""
-    found = application_selectors.access_application_by_id(request.auth, application_id)
+    found = application_selectors.filer_application_by_id(request.auth, application_id)
     label = str(ApplicationState(found.state).label)
     return Status(200, _record(found, kind=found.procedure, state_label=label))

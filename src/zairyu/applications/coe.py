@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import re
 import secrets
 import unicodedata
@@ -31,19 +30,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from zairyu.accounts.models import User
 from zairyu.audit.services import audit_record
 from zairyu.core import clock
-from zairyu.core.fonts import register_japanese_font
-from zairyu.filings.receipt import _Writer
+from zairyu.core.days import add_months
+from zairyu.core.pdf import Document
 from zairyu.reference.selectors import nationality_name
 
+from .mails import application_mail
 from .models import Application, ApplicationState, MainProcedure
-from .rules import add_months
-from .services import application_mail
 
 CODE_LENGTH = 16
 CODE_RE = re.compile(r"^[A-Z2-7]{16}$")
@@ -186,13 +182,11 @@ def _period_text(period: str) -> str:
 def render_coe_pdf(application: Application) -> bytes:
     """Return the electronic COE of ``application`` as a PDF (no photo, 002 Q8-2)."""
     facts = coe_facts(application)
-    font = register_japanese_font()
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"在留資格認定証明書 {facts.receipt_number}")
-    pdf.setAuthor("Zairyu")
-    pdf.setSubject("Certificate of Eligibility (electronic)")
-    out = _Writer(pdf, font)
+    document = Document(
+        title=f"在留資格認定証明書 {facts.receipt_number}",
+        subject="Certificate of Eligibility (electronic)",
+    )
+    out = document.writer()
     out.title("在留資格認定証明書 / Certificate of Eligibility")
     out.text("電子交付 / Issued electronically (出入国管理及び難民認定法第7条の2)")
     out.gap()
@@ -234,9 +228,7 @@ def render_coe_pdf(application: Application) -> bytes:
         "Airlines and embassies can enter the code on the page above to confirm that this "
         "certificate is genuine and has not been revoked."
     )
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+    return document.finish()
 
 
 # --- public verification ------------------------------------------------------------------------

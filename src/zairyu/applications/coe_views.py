@@ -7,7 +7,7 @@ rate-limited per client address (``ZAIRYU_COE_VERIFICATIONS_PER_IP`` an hour, de
 codes cannot be tried in bulk; past the limit the page answers 429 without looking anything up.
 
 ``certificate`` and ``fee_slip`` serve the filer (and whoever may see the application in the
-filer pages, ``applications.selectors.access_application_by_id``): the e-COE of a COE issued by
+filer pages, ``applications.selectors.filer_application_by_id``): the e-COE of a COE issued by
 e-mail and not revoked, and the pre-filled fee payment slip once approved with a fee; anything
 else is the same 404.
 """
@@ -29,7 +29,7 @@ from zairyu.core import ratelimit
 from zairyu.reference.selectors import nationality_name
 
 from . import coe, payment_slip
-from .selectors import access_application_by_id
+from .selectors import filer_application_by_id
 
 RATE_WINDOW = dt.timedelta(hours=1)
 
@@ -90,7 +90,7 @@ def _pdf(data: bytes, name: str) -> HttpResponse:
 
 @login_required
 def certificate(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = access_application_by_id(request.user, application_id)
+    application = filer_application_by_id(request.user, application_id)
     if not coe.is_electronic_coe(application) or application.coe_revoked_at:
         raise Http404
     audit_record(action="applications.application.coe_downloaded", obj=application, request=request)
@@ -101,7 +101,7 @@ def certificate(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @login_required
 def fee_slip(request: HttpRequest, application_id: int) -> HttpResponse:
-    application = access_application_by_id(request.user, application_id)
+    application = filer_application_by_id(request.user, application_id)
     if not payment_slip.slip_available(application):
         raise Http404
     audit_record(

@@ -1,26 +1,27 @@
 """Forms of service A's pages (A-3, A-6..A-8, A-12, A-17). They only parse: each value is
 normalised by the shared validators (FMT-3 roman name with commas, FMT-4 JIS text, FMT-5 card
-number, FMT-6 corporate number, FMT-7 dates) and every conversion is shown; the rules
+number, FMT-6 corporate number, FMT-7 typed dates, telephone and passport numbers) and every
+conversion is shown; the rules
 (eligibility, card match, receipt methods, file checks) live in ``rules``, ``uploads`` and
 ``services``.
 
 Each step form's field names are the keys of ``Application.content[<step>]`` that
 ``services.draft_save`` stores (see ``STEP_FIELDS``). ``as_content`` turns cleaned data into
-what the service takes (dates as ISO text, so drafts are JSON).
+what the service takes (dates as ISO text, so drafts are JSON); ``step_form`` builds a step's
+form for an application, filled in with what it stores.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from zairyu.accounts.forms_resident import CardDateField
 from zairyu.core import clock
+from zairyu.core.forms import TypedDateField
 from zairyu.core.validators import (
     CorporateNumber,
     DateNotInFuture,
@@ -28,6 +29,8 @@ from zairyu.core.validators import (
     ResidenceCardNumber,
     RomanName,
     RomanNameForm,
+    clean_passport_number,
+    clean_phone_number,
     conversion_notice,
     refuse_my_number,
 )
@@ -45,7 +48,7 @@ from .models import (
     Relationship,
     WithdrawalAddOn,
 )
-from .rules import category_code
+from .rules import application_receipt_methods, category_code
 
 # The steps of A-3 in order (keys of Application.content and of steps_done).
 STEP1, PERSONAL1, PERSONAL2, ORGANIZATION, STEP3 = (
@@ -146,16 +149,6 @@ class StepForm(forms.Form):
             elif isinstance(fields[name], forms.BooleanField):
                 content[name] = False
         return content
-
-
-def _phone(value, label) -> str:
-    value = unicodedata.normalize("NFKC", value or "").strip()
-    if value and not all(c.isdigit() or c in "-+ ()" for c in value):
-        raise ValidationError(
-            _("%(field)s: digits and hyphens only, e.g. 03-1234-5678.") % {"field": label},
-            code="phone_invalid",
-        )
-    return value
 
 
 # --- STEP1 -----------------------------------------------------------------------------------
@@ -283,13 +276,13 @@ class Personal1Form(StepForm):
     sex = forms.ChoiceField(
         label=_("Sex"), choices=[("", "—"), ("M", _("Male (M)")), ("F", _("Female (F)"))]
     )
-    birth_date = CardDateField(
+    birth_date = TypedDateField(
         label=_("Date of birth"),
         help_text=_("e.g. 1990-04-01."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[DateNotInFuture(field=_("Date of birth"), birth=True)],
     )
-    event_date = CardDateField(
+    event_date = TypedDateField(
         label=_("Date of birth or of the event giving rise to the acquisition"),
         required=False,
         help_text=_(
@@ -387,16 +380,12 @@ class Personal1Form(StepForm):
         )
 
     def clean_phone(self) -> str:
-        return _phone(self.cleaned_data.get("phone"), _("Telephone number"))
+        return clean_phone_number(self.cleaned_data.get("phone"), field=_("Telephone number"))
 
     def clean_passport_number(self) -> str:
-        value = (self.cleaned_data.get("passport_number") or "").strip().upper()
-        if value and not value.isalnum():
-            raise ValidationError(
-                _("Passport number: letters and digits only, as printed in the passport."),
-                code="passport_invalid",
-            )
-        return value
+        return clean_passport_number(
+            self.cleaned_data.get("passport_number"), field=_("Passport number")
+        )
 
     def clean_address(self) -> str:
         return self._normalised(
@@ -425,7 +414,7 @@ class Personal2Form(StepForm):
         help_text=_("12 characters at the top right of the card, e.g. AB12345678CD."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
-    card_valid_until = CardDateField(
+    card_valid_until = TypedDateField(
         label=_("Residence card valid until"),
         help_text=_("As printed on the card (このカードは…まで有効), e.g. 2028-04-01."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -504,8 +493,9 @@ class OrganizationForm(StepForm):
         return CorporateNumber(field=_("Corporate number")).clean(value).value
 
     def clean_organization_phone(self) -> str:
-        return _phone(
-            self.cleaned_data.get("organization_phone"), _("Telephone number of the organization")
+        return clean_phone_number(
+            self.cleaned_data.get("organization_phone"),
+            field=_("Telephone number of the organization"),
         )
 
 
@@ -696,3 +686,47 @@ STEP_FORMS: dict[str, type[StepForm]] = {
     ORGANIZATION: OrganizationForm,
     STEP3: Step3Form,
 }
+
+
+# --- a step's form for an application -------------------------------------------------------
+
+
+def _organization_initial(application) -> dict:
+    """Staff apply for their own organization (A-2): STEP2-3 starts filled in with it."""
+    organization = application.organization
+    if organization is None:
+        return {}
+    return {
+        "organization_name": organization.name,
+        "corporate_number": organization.corporate_number or "",
+        "organization_prefecture": organization.prefecture_id or "",
+        "organization_municipality": organization.municipality_id or "",
+        "organization_address": organization.street or "",
+    }
+
+
+def step_initial(application, step: str) -> dict:
+    """What the form of ``step`` starts with: what the application stores for it."""
+    if step == STEP1:
+        return {
+            "procedure": application.procedure_id,
+            "status": application.status_id or "",
+            "period_requested": application.period_requested,
+            "reentry": application.reentry,
+            "other_activity": application.other_activity,
+        }
+    initial = dict((application.content or {}).get(step) or {})
+    if step == ORGANIZATION and not initial:
+        initial = _organization_initial(application)
+    if step == STEP3:
+        initial.setdefault("receipt_method", application.receipt_method)
+        initial.setdefault("applicant_email", application.applicant_email)
+    return initial
+
+
+def step_form(application, step: str, user, data=None) -> StepForm:
+    """The form of ``step`` for ``application`` (STEP3 offers only the receipt methods of A-8)."""
+    kwargs = {"application": application, "user": user, "initial": step_initial(application, step)}
+    if step == STEP3:
+        kwargs["methods"] = application_receipt_methods(application)
+    return STEP_FORMS[step](data, **kwargs)

@@ -23,8 +23,9 @@ denied             不許可                            [B] denied
 withdrawn          取下げ                            [B] withdrawn on request
 =================  ===============================  =========================================
 
-``TRANSITIONS`` is the one table of allowed moves; ``services.transition`` the one function
-that applies them (lock, ``ApplicationStateChange`` row, audit, optional mail):
+``TRANSITIONS`` is the one table of allowed moves (``lifecycle.APPLICATION``, the
+``core.lifecycle`` machine); ``lifecycle.transition`` the one function that applies them (lock,
+``ApplicationStateChange`` row, audit, optional mail):
 
 - (new) → draft (STEP1) or bulk_error (a bulk row with errors); bulk_error → draft (corrected);
 - draft → submitted (the user submits; a draft is deleted, never withdrawn);
@@ -53,6 +54,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from zairyu.core.encrypted import EncryptedDateField, EncryptedJSONField
+from zairyu.core.lifecycle import StateChange
 
 
 class ApplicationState(models.TextChoices):
@@ -360,7 +362,7 @@ class Application(models.Model):
     papers_received_at = models.DateTimeField(_("papers received at"), null=True, blank=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    # The fee of REFERENCE.md §7 fixed at the decision (services.fee_for_application).
+    # The fee of REFERENCE.md §7 fixed at the decision (fees.fee_for_application).
     fee_amount = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True)
     # A-6 (Q4-3, Q4-5): the office opened re-attachment (over-limit files, requested documents).
     reattachment_open = models.BooleanField(_("re-attachment open"), default=False)
@@ -450,29 +452,25 @@ class Application(models.Model):
         return bool(self.reentry) or self.other_activity
 
 
-class ApplicationStateChange(models.Model):
-    """Append-only timeline of an application's states (A-11)."""
+class ApplicationStateChange(StateChange):
+    """Append-only timeline of an application's states (A-11): the lifecycle's history row
+    (``core.lifecycle.StateChange``: ``at``, ``from_state``, ``actor``), written by
+    ``lifecycle.transition``."""
+
+    record_field = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="state_changes"
     )
-    at = models.DateTimeField(_("time"))
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=ApplicationState.choices)
-    # Kept by id and name so the row survives the account (None: the system).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    # The actor is kept by id (``actor``) and name so the row survives the account (None: the
+    # system).
     actor_repr = models.CharField(max_length=150, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
 
-    class Meta:
+    class Meta(StateChange.Meta):
         verbose_name = _("application state change")
         verbose_name_plural = _("application state changes")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.application_id}: {self.from_state or '—'} → {self.to_state}"
 
 
 class ApplicationVersion(models.Model):
@@ -596,7 +594,7 @@ class ApplicationHandover(models.Model):
 class ReceiptCounter(models.Model):
     """The last receipt number issued by an office for a procedure letter (REFERENCE.md §5).
 
-    Taken with ``select_for_update`` (services.next_receipt_number): numbers are unique per
+    Taken with ``select_for_update`` (numbers.next_receipt_number): numbers are unique per
     office and letter and never reused, also when the application later fails or is withdrawn.
     """
 

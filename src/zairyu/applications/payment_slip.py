@@ -11,17 +11,18 @@ the one fixed at the decision (``Application.fee_amount``) with its lines for th
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from zairyu.core.fonts import register_japanese_font
+from zairyu.core.pdf import Document
 from zairyu.reference.models import Procedure
 
 from .models import Application, Decision
 from .services import fee_for_application
+
+STAMP_HEIGHT = 70 * mm  # the box the revenue stamps are stuck in
 
 
 def slip_available(application: Application) -> bool:
@@ -29,18 +30,41 @@ def slip_available(application: Application) -> bool:
     return application.decision == Decision.APPROVED and bool(application.fee_amount)
 
 
+@dataclass(frozen=True)
+class _Page:
+    """The slip's canvas and where its boxes go."""
+
+    pdf: canvas.Canvas
+    font: str
+    width: float
+    left: float
+    right: float
+    top: float
+
+
 def render_payment_slip(application: Application) -> bytes:
     """Return the pre-filled fee payment slip of ``application`` as a one-page PDF."""
-    font = register_japanese_font()
-    buffer = io.BytesIO()
-    width, height = A4
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     number = application.receipt_number or application.number
-    pdf.setTitle(f"手数料納付書 {number}")
-    pdf.setAuthor("Zairyu")
-    left, right, top = 20 * mm, width - 20 * mm, height - 20 * mm
+    document = Document(title=f"手数料納付書 {number}")
+    page = _Page(
+        pdf=document.pdf,
+        font=document.font,
+        width=document.width,
+        left=20 * mm,
+        right=document.width - 20 * mm,
+        top=document.height - 20 * mm,
+    )
+    _number_box(page, number)
+    _title(page)
+    y, total = _fee_lines(page, application)
+    y = _stamp_box(page, y, total)
+    _name_box(page, y, application)
+    return document.finish()
 
-    # The number box at the top right (Q6-5 ※2 (2)).
+
+def _number_box(page: _Page, number: str) -> None:
+    """The number box at the top right (Q6-5 ※2 (2))."""
+    pdf, font, right, top = page.pdf, page.font, page.right, page.top
     box_w, box_h = 80 * mm, 16 * mm
     pdf.rect(right - box_w, top - box_h, box_w, box_h)
     pdf.setFont(font, 8)
@@ -48,12 +72,19 @@ def render_payment_slip(application: Application) -> bytes:
     pdf.setFont(font, 13)
     pdf.drawString(right - box_w + 2 * mm, top - 12 * mm, number)
 
-    pdf.setFont(font, 20)
-    pdf.drawString(left, top - 10 * mm, "手数料納付書")
-    pdf.setFont(font, 10)
-    pdf.drawString(left, top - 16 * mm, "Fee payment slip")
 
-    y = top - 30 * mm
+def _title(page: _Page) -> None:
+    pdf, font = page.pdf, page.font
+    pdf.setFont(font, 20)
+    pdf.drawString(page.left, page.top - 10 * mm, "手数料納付書")
+    pdf.setFont(font, 10)
+    pdf.drawString(page.left, page.top - 16 * mm, "Fee payment slip")
+
+
+def _fee_lines(page: _Page, application: Application) -> tuple[float, int]:
+    """The bureau, the procedures with their fees and the total; return (y below, total)."""
+    pdf, font, left, right = page.pdf, page.font, page.left, page.right
+    y = page.top - 30 * mm
     bureau = application.bureau
     pdf.setFont(font, 10)
     if bureau is not None:
@@ -85,11 +116,14 @@ def render_payment_slip(application: Application) -> bytes:
         f"受付日 {fee.on.isoformat()} の手数料（オンライン申請） / Fee for the "
         f"acceptance date {fee.on.isoformat()} (online application)",
     )
+    return y, total
 
-    # The stamp box.
+
+def _stamp_box(page: _Page, y: float, total: int) -> float:
+    """The stamp box below ``y``; return its top."""
+    pdf, font, left, right, width = page.pdf, page.font, page.left, page.right, page.width
     y -= 10 * mm
-    stamp_h = 70 * mm
-    pdf.rect(left, y - stamp_h, right - left, stamp_h)
+    pdf.rect(left, y - STAMP_HEIGHT, right - left, STAMP_HEIGHT)
     pdf.setFont(font, 11)
     pdf.drawCentredString(width / 2, y - 8 * mm, "収入印紙貼付欄 / Affix revenue stamps here")
     pdf.setFont(font, 9)
@@ -103,10 +137,14 @@ def render_payment_slip(application: Application) -> bytes:
         y - 19 * mm,
         f"Revenue stamps for {total:,} yen; do not cancel them. No electronic payment (Q5-8).",
     )
+    return y
 
-    # The name box at the bottom right (Q6-5 ※2 (2), Q5-9).
+
+def _name_box(page: _Page, y: float, application: Application) -> None:
+    """The name box at the bottom right, below the stamp box at ``y`` (Q6-5 ※2 (2), Q5-9)."""
+    pdf, font, left, right = page.pdf, page.font, page.left, page.right
     name_w, name_h = 95 * mm, 20 * mm
-    name_y = y - stamp_h - 8 * mm - name_h
+    name_y = y - STAMP_HEIGHT - 8 * mm - name_h
     pdf.rect(right - name_w, name_y, name_w, name_h)
     pdf.setFont(font, 8)
     pdf.drawString(
@@ -122,6 +160,3 @@ def render_payment_slip(application: Application) -> bytes:
         name_y - 8 * mm,
         "記名欄が空欄のものは受け付けられません。 / A slip without the name is sent back.",
     )
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()

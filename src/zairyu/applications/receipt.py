@@ -1,8 +1,8 @@
 """The downloadable receipt of an application (A-16 [B], 002 Q4-38): a PDF that proves the
 application is pending, like the receipt-number mail.
 
-Drawn with reportlab in the vendored IPAexGothic (``zairyu.core.fonts``) with the page writer of
-the filings receipt (``zairyu.filings.receipt``): Japanese labels with the English beside them.
+Drawn with reportlab in the vendored IPAexGothic with the shared page writer
+(``zairyu.core.pdf``): Japanese labels with the English beside them.
 It shows the receipt number (or the provisional one while the number is being assigned), the
 procedure, the applicant, the filing date, the state at printing time and the fee of
 REFERENCE.md §7 for the acceptance date (``services.fee_for_application``).
@@ -10,19 +10,14 @@ REFERENCE.md §7 for the acceptance date (``services.fee_for_application``).
 
 from __future__ import annotations
 
-import io
-
 from django.utils import translation
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from zairyu.core import clock
-from zairyu.core.fonts import register_japanese_font
-from zairyu.filings.receipt import _when, _Writer
+from zairyu.core.pdf import Document, PageWriter, show_time
 from zairyu.reference.models import Procedure
 
+from .fees import fee_for_application
 from .models import PENDING, Application, ApplicationState, ReceiptMethod
-from .services import fee_for_application
 
 # The agency's terms (002 Q4-35); the English comes from the model's labels.
 STATE_JA = {
@@ -60,21 +55,38 @@ def _yen(amount: int) -> str:
 
 def render_receipt(application: Application) -> bytes:
     """Return the PDF receipt of a submitted ``application`` (any state after submission)."""
-    font = register_japanese_font()
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     number = application.receipt_number or application.provisional_number or application.number
-    pdf.setTitle(f"申請受付票 {number}")
-    pdf.setAuthor("Zairyu")
-    pdf.setSubject(application.procedure.name_ja)
-    out = _Writer(pdf, font)
+    document = Document(title=f"申請受付票 {number}", subject=application.procedure.name_ja)
+    out = document.writer()
     out.title("申請受付票 / Application receipt")
+    _numbers(out, application)
+    _procedure(out, application)
+    _applicant(out, application)
+    _state(out, application)
+    _fee(out, application)
+    out.gap()
+    if application.state in PENDING:
+        out.text(PROOF_JA)
+        out.text(PROOF_EN)
+    else:
+        out.text(NOT_PENDING_JA)
+        out.text(NOT_PENDING_EN)
+    out.gap()
+    out.text(f"出力日時 / Printed: {show_time(clock.now())}")
+    return document.finish()
+
+
+def _numbers(out: PageWriter, application: Application) -> None:
     if application.receipt_number:
         out.row("申請受付番号", "Receipt number", application.receipt_number)
     else:
         out.row("申請受付番号", "Receipt number", "付番中 / being assigned")
     if application.provisional_number:
         out.row("申請受付仮番号", "Provisional number", application.provisional_number)
+
+
+def _procedure(out: PageWriter, application: Application) -> None:
+    """The procedure, the ones applied for with it and the status of residence."""
     out.row("申請の種類", "Procedure", application.procedure.name_ja)
     out.row("", "", application.procedure.name_en)
     add_ons = []
@@ -92,6 +104,10 @@ def render_receipt(application: Application) -> bytes:
             "Status of residence",
             f"{application.status.name_ja} / {application.status.name_en}",
         )
+
+
+def _applicant(out: PageWriter, application: Application) -> None:
+    """Who applies, who filed, when and where."""
     out.row("申請人", "Applicant", application.applicant_name)
     if application.applicant_birth_date:
         out.row("生年月日", "Date of birth", application.applicant_birth_date.isoformat())
@@ -102,11 +118,14 @@ def render_receipt(application: Application) -> bytes:
         "Filing date",
         application.filed_on.isoformat() if application.filed_on else "—",
     )
-    out.row("申請日時", "Submitted", _when(application.submitted_at))
+    out.row("申請日時", "Submitted", show_time(application.submitted_at))
     if application.bureau_id:
         out.row(
             "受付官署", "Office", f"{application.bureau.name_ja} / {application.bureau.name_en}"
         )
+
+
+def _state(out: PageWriter, application: Application) -> None:
     with translation.override("en"):
         state_en = str(ApplicationState(application.state).label)
     out.row("申請状態", "State", f"{STATE_JA[application.state]} / {state_en}")
@@ -118,6 +137,10 @@ def render_receipt(application: Application) -> bytes:
             "Receipt method",
             f"{RECEIPT_METHOD_JA[application.receipt_method]} / {method_en}",
         )
+
+
+def _fee(out: PageWriter, application: Application) -> None:
+    """The fee of REFERENCE.md §7 for the acceptance date, line by line."""
     fee = fee_for_application(application)
     out.heading("手数料 / Fee (収入印紙 revenue stamps)")
     names = {
@@ -131,15 +154,3 @@ def render_receipt(application: Application) -> bytes:
         f"受付日（{fee.on.isoformat()}）のオンライン申請の額。許可の際に納付します。"
         f" / Online amount on the acceptance date ({fee.on.isoformat()}), paid on approval."
     )
-    out.gap()
-    if application.state in PENDING:
-        out.text(PROOF_JA)
-        out.text(PROOF_EN)
-    else:
-        out.text(NOT_PENDING_JA)
-        out.text(NOT_PENDING_EN)
-    out.gap()
-    out.text(f"出力日時 / Printed: {_when(clock.now())}")
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()

@@ -2,7 +2,8 @@
 
 A user sees the applications they file, and the unsubmitted drafts of the other users of their
 organization (A-17: a colleague can take one over). Another user's application is answered
-like a missing one (``access_application_by_id`` raises the same Http404).
+like a missing one (``filer_application_by_id`` raises the same Http404). The back office
+reaches applications by the office's jurisdiction instead (``backoffice.access``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from .models import (
     ApplicationStateChange,
     ApplicationVersion,
 )
-from .rules import staff_organization
-from .services import STAFF_CATEGORIES, current_documents  # noqa: F401 (re-exported)
+from .rules import STAFF_CATEGORIES, staff_organization
 
 S = ApplicationState
 
@@ -44,13 +44,23 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     )
 
 
-def access_application_by_id(user: User, application_id: int) -> Application:
-    """The application ``application_id`` if ``user`` may see it; else Http404 (the same for
-    a missing one and another user's)."""
+def filer_application_by_id(user: User, application_id: int) -> Application:
+    """The application ``application_id`` if ``user`` may see it in the filer pages (their own,
+    or a draft of their organization); else Http404 (the same for a missing one and another
+    user's)."""
     application = applications_visible_to(user).filter(pk=application_id).first()
     if application is None:
         raise Http404("no such application")
     return application
+
+
+def current_documents(application: Application, *, version: int | None = None):
+    """The documents of ``version`` (default: the documents now attached, including those
+    added or removed for the next amendment)."""
+    documents = application.documents.all()
+    if version is None:
+        return documents.filter(version_removed__isnull=True)
+    return documents.filter(version_added__lte=version).exclude(version_removed__lte=version)
 
 
 def application_list(

@@ -351,83 +351,106 @@ def _choices_text(field: forms.Field) -> str:
     return " / ".join(f"□ {label}" for value, label in choices if value not in ("", None))
 
 
-def registration_form_workbook() -> bytes:
-    """Return the paper form 利用者情報登録届出書 as an .xlsx (no macros), in the active
-    language, built from ``OrganizationAccountForm``'s fields."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.worksheet.page import PageMargins
+class _PaperSheet:
+    """The one sheet of the paper form: its styles and the next free row."""
 
-    form = OrganizationAccountForm()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = gettext("Registration form")[:31]
-    thin = Side(style="thin", color="000000")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    shade = PatternFill("solid", fgColor="EEEEEE")
-    sheet.column_dimensions["A"].width = 38
-    sheet.column_dimensions["B"].width = 48
-    sheet.column_dimensions["C"].width = 52
+    def __init__(self, sheet) -> None:
+        from openpyxl.styles import Alignment, Border, PatternFill, Side
 
-    sheet["A1"] = "利用者情報登録届出書"
-    sheet["A1"].font = Font(size=16, bold=True)
-    sheet["A2"] = gettext(
-        "User registration form for organizations (e-Notification System). Fill in the white "
-        "cells and submit the form at, or post it to, the regional immigration bureau with "
-        "jurisdiction over the organization's address, with a document showing that you work "
-        "for the organization (staff ID card, filing agent certificate, certificate of "
-        "employment, or a health insurance card naming the organization with its numbers and "
-        "QR code masked)."
-    )
-    sheet["A2"].alignment = wrap
-    sheet.merge_cells("A2:C2")
-    sheet.row_dimensions[2].height = 75
-    row = 4
-    sheet.cell(row=row, column=1, value=gettext("Date of submission")).font = Font(bold=True)
-    sheet.cell(row=row, column=2).border = box
-    row += 2
-    for header, col in ((gettext("Item"), 1), (gettext("Entry"), 2), (gettext("Notes"), 3)):
-        cell = sheet.cell(row=row, column=col, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = shade
-        cell.border = box
-    row += 1
+        self.sheet = sheet
+        thin = Side(style="thin", color="000000")
+        self.box = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.shade = PatternFill("solid", fgColor="EEEEEE")
+        self.row = 1
 
-    def write(name: str, field: forms.Field) -> None:
-        nonlocal row
-        label = str(field.label)
-        if field.required:
-            label += " *"
+    def heading(self) -> None:
+        """The title, how to submit the form, the date line and the table's header."""
+        from openpyxl.styles import Font
+
+        sheet = self.sheet
+        for column, width in (("A", 38), ("B", 48), ("C", 52)):
+            sheet.column_dimensions[column].width = width
+        sheet["A1"] = "利用者情報登録届出書"
+        sheet["A1"].font = Font(size=16, bold=True)
+        sheet["A2"] = gettext(
+            "User registration form for organizations (e-Notification System). Fill in the white "
+            "cells and submit the form at, or post it to, the regional immigration bureau with "
+            "jurisdiction over the organization's address, with a document showing that you work "
+            "for the organization (staff ID card, filing agent certificate, certificate of "
+            "employment, or a health insurance card naming the organization with its numbers and "
+            "QR code masked)."
+        )
+        sheet["A2"].alignment = self.wrap
+        sheet.merge_cells("A2:C2")
+        sheet.row_dimensions[2].height = 75
+        self.row = 4
+        date = sheet.cell(row=self.row, column=1, value=gettext("Date of submission"))
+        date.font = Font(bold=True)
+        sheet.cell(row=self.row, column=2).border = self.box
+        self.row += 2
+        for column, header in enumerate((gettext("Item"), gettext("Entry"), gettext("Notes")), 1):
+            cell = sheet.cell(row=self.row, column=column, value=header)
+            cell.font = Font(bold=True)
+            cell.fill = self.shade
+            cell.border = self.box
+        self.row += 1
+
+    def field(self, field: forms.Field, *, shaded: bool = False) -> None:
+        """One row: the field's label (``*`` when required), a box to write in, its notes."""
+        label = str(field.label) + (" *" if field.required else "")
         notes = " ".join(t for t in (str(field.help_text or ""), _choices_text(field)) if t)
-        for col, value in ((1, label), (2, None), (3, notes)):
-            cell = sheet.cell(row=row, column=col, value=value)
-            cell.border = box
-            cell.alignment = wrap
-        sheet.row_dimensions[row].height = 32 if len(notes) < 90 else 60
-        row += 1
+        for column, value in ((1, label), (2, None), (3, notes)):
+            cell = self.sheet.cell(row=self.row, column=column, value=value)
+            cell.border = self.box
+            cell.alignment = self.wrap
+            if shaded:
+                cell.fill = self.shade
+        self.sheet.row_dimensions[self.row].height = 32 if len(notes) < 90 else 60
+        self.row += 1
 
-    office = []
+    def text(self, value: str, *, skip: int = 0, **font) -> None:
+        from openpyxl.styles import Font
+
+        self.row += skip
+        self.sheet.cell(row=self.row, column=1, value=value).font = Font(**font)
+        self.row += 1
+
+
+def _paper_fields(form: forms.Form) -> tuple[list[forms.Field], list[forms.Field]]:
+    """The form's fields as the paper form shows them: (the filer's, the office's)."""
+    filer, office = [], []
     for name, field in form.fields.items():
         if name in NOT_ON_PAPER:
             continue
         if name in OFFICE_USE:
-            office.append((name, field))
+            office.append(field)
             continue
         if name in ("prefecture", "municipality"):
             # Written out on paper; the screen's lists (47 and ~1,900 names) do not print.
             field = forms.CharField(label=field.label, required=field.required)
-        write(name, field)
-    row += 1
-    sheet.cell(row=row, column=1, value=gettext("* required")).font = Font(italic=True)
-    row += 2
-    title = sheet.cell(row=row, column=1, value=gettext("For office use (do not fill in)"))
-    title.font = Font(bold=True)
-    row += 1
-    for name, field in office:
-        write(name, field)
-        for col in (1, 2, 3):
-            sheet.cell(row=row - 1, column=col).fill = shade
+        filer.append(field)
+    return filer, office
+
+
+def registration_form_workbook() -> bytes:
+    """Return the paper form 利用者情報登録届出書 as an .xlsx (no macros), in the active
+    language, built from ``OrganizationAccountForm``'s fields."""
+    from openpyxl import Workbook
+    from openpyxl.worksheet.page import PageMargins
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = gettext("Registration form")[:31]
+    paper = _PaperSheet(sheet)
+    paper.heading()
+    filer, office = _paper_fields(OrganizationAccountForm())
+    for field in filer:
+        paper.field(field)
+    paper.text(gettext("* required"), skip=1, italic=True)
+    paper.text(gettext("For office use (do not fill in)"), skip=1, bold=True)
+    for field in office:
+        paper.field(field, shaded=True)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.sheet_properties.pageSetUpPr.fitToPage = True

@@ -42,7 +42,7 @@ from .access import (
     officer_required,
     organizations_in_jurisdiction,
 )
-from .forms import apply_errors
+from .forms import add_service_errors
 
 SEARCH_SESSION_KEY = "backoffice.account_search"
 PAGE_SIZE = 25
@@ -210,7 +210,7 @@ def account_register(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return _registered(request, user)
     return render(
@@ -236,7 +236,7 @@ def account_register_for(request: HttpRequest, organization_id: int) -> HttpResp
                 request=request,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return _registered(request, user)
     return render(
@@ -274,7 +274,7 @@ def _account_action(
         try:
             act(account, form)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, done(account) if callable(done) else done)
             return _detail(account)

@@ -31,7 +31,7 @@ from zairyu.filings.views import detail_context
 from zairyu.reference.models import NotificationEvent
 
 from .access import is_officer, officer_required
-from .forms import DateInput, OfficerForm, apply_errors
+from .forms import DateInput, OfficerForm, TypedDateField, add_service_errors
 
 SEARCH_SESSION_KEY = "backoffice.filing_search"
 PAGE_SIZE = 25
@@ -49,12 +49,10 @@ class FilingSearchForm(OfficerForm):
     )
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
     event = forms.ChoiceField(label=gettext_lazy("Notification"), required=False)
-    filed_from = forms.DateField(
+    filed_from = TypedDateField(
         label=gettext_lazy("Filed from"), required=False, widget=DateInput()
     )
-    filed_to = forms.DateField(
-        label=gettext_lazy("Filed until"), required=False, widget=DateInput()
-    )
+    filed_to = TypedDateField(label=gettext_lazy("Filed until"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,7 +240,7 @@ def filing_withdraw(request: HttpRequest, filing_id: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Notification %(number)s withdrawn.") % {"number": filing.number}
@@ -283,7 +281,7 @@ def filing_review(request: HttpRequest, filing_id: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

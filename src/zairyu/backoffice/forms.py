@@ -21,24 +21,17 @@ from zairyu.cards.models import ResidenceCard, Sex
 from zairyu.cards.rules import CardData
 from zairyu.cards.selectors import card_search_number
 from zairyu.core import clock
+from zairyu.core.forms import DateInput, TypedDateField, add_service_errors  # noqa: F401
 from zairyu.reference.models import Municipality, Nationality, Prefecture, Status
 
 Reason = ResidenceCard.InvalidationReason
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 def _date_field(label, *, required=True, help_text="") -> forms.DateField:
-    return forms.DateField(
+    return TypedDateField(
         label=label,
         required=required,
         widget=DateInput(),
-        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
         help_text=help_text or _("YYYY-MM-DD"),
     )
 
@@ -75,17 +68,6 @@ class OfficerForm(forms.Form):
                 # A radio group has no single input: link to its fieldset (id = auto_id).
                 items.append((bound.id_for_label or bound.auto_id, text))
         return items
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Add a service's ValidationError to ``form``: by field where the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        target = name if name in form.fields else None
-        for item in errors:
-            form.add_error(target, item)
 
 
 class OfficerLoginForm(AuthenticationForm):

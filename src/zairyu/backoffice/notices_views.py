@@ -20,7 +20,7 @@ from zairyu.portal.models import Notice
 
 from . import notices_services as services
 from .access import officer_required
-from .forms import apply_errors
+from .forms import add_service_errors
 from .notices_forms import NoticeForm
 
 PAGE_SIZE = 25
@@ -54,7 +54,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         try:
             services.notice_create(actor=request.user, data=form.cleaned_data, request=request)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The notice is saved."))
             return redirect("backoffice:notices")
@@ -75,7 +75,7 @@ def notice_edit(request: HttpRequest, notice_id: int) -> HttpResponse:
                 actor=request.user, notice_id=notice.pk, data=form.cleaned_data, request=request
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The notice is saved."))
             return redirect("backoffice:notices")

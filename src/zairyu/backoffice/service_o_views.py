@@ -32,7 +32,7 @@ from zairyu.filings.service_o.views import detail_context
 from zairyu.reference.models import ServiceOKind
 
 from .access import is_officer, officer_required
-from .forms import DateInput, OfficerForm, apply_errors
+from .forms import DateInput, OfficerForm, TypedDateField, add_service_errors
 
 SEARCH_SESSION_KEY = "backoffice.service_o_search"
 PAGE_SIZE = 25
@@ -53,12 +53,10 @@ class OFilingSearchForm(OfficerForm):
     )
     kind = forms.ChoiceField(label=gettext_lazy("Notification or report"), required=False)
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False)
-    filed_from = forms.DateField(
+    filed_from = TypedDateField(
         label=gettext_lazy("Filed from"), required=False, widget=DateInput()
     )
-    filed_to = forms.DateField(
-        label=gettext_lazy("Filed until"), required=False, widget=DateInput()
-    )
+    filed_to = TypedDateField(label=gettext_lazy("Filed until"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -248,7 +246,7 @@ def return_for_correction(request: HttpRequest, filing_id: int) -> HttpResponse:
                 actor=request.user, filing=filing, text=form.cleaned_data["text"], request=request
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -275,7 +273,7 @@ def withdraw(request: HttpRequest, filing_id: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(number)s withdrawn.") % {"number": filing.number})
             return redirect("bo_service_o:detail", filing_id=filing.pk)

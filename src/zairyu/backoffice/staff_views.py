@@ -31,7 +31,7 @@ from zairyu.accounts.models import (
 from zairyu.audit.services import audit_record
 
 from .access import is_officer, officer_bureaus, officer_required, organizations_in_jurisdiction
-from .forms import apply_errors
+from .forms import add_service_errors
 
 
 class DecisionForm(forms.Form):
@@ -87,7 +87,7 @@ def _decide(request, obj, *, decide, done_url, template: str, context: dict) -> 
                 reason=form.cleaned_data.get("reason") or "",
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The decision has been recorded and mailed."))
             return redirect(done_url)
@@ -166,7 +166,7 @@ def request_record(request: HttpRequest) -> HttpResponse:
                 data=data, channel=StaffChannel.PAPER, actor=request.user, request=request
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("backoffice:staff_request", request_id=created.pk)
     return render(
@@ -259,7 +259,7 @@ def organization_staff(request: HttpRequest, organization_id: int) -> HttpRespon
                 request=request,
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("backoffice:staff_report", report_id=report.pk)
     return render(
@@ -300,7 +300,7 @@ def account_resign(request: HttpRequest, account_id: int) -> HttpResponse:
                 account=account, actor=request.user, channel=StaffChannel.PAPER, request=request
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The auth ID has been deleted and its holder told."))
             return redirect(
@@ -325,7 +325,7 @@ def account_client_add(request: HttpRequest, account_id: int) -> HttpResponse:
                 account=account, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The client organization has been added."))
             return redirect(

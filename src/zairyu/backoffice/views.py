@@ -208,7 +208,7 @@ def card_create(request: HttpRequest) -> HttpResponse:
         try:
             card = services.card_create(actor=request.user, data=form.card_data(), request=request)
         except ValidationError as exc:
-            forms.apply_errors(form, exc)
+            forms.add_service_errors(form, exc)
         else:
             messages.success(request, _("Card %(number)s registered.") % {"number": card.number})
             return redirect("backoffice:card_detail", card_id=card.pk)
@@ -230,7 +230,7 @@ def card_renew(request: HttpRequest, card_id: int) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            forms.apply_errors(form, exc)
+            forms.add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -266,7 +266,7 @@ def _card_action(
         try:
             act(card, form.cleaned_data)
         except ValidationError as exc:
-            forms.apply_errors(form, exc)
+            forms.add_service_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("backoffice:card_detail", card_id=card.pk)

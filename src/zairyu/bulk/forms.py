@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .kinds import RowKind
@@ -11,10 +12,6 @@ from .kinds import RowKind
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("File (.xlsx or .csv)"),
-        help_text=_(
-            "The template filled in, at most 300 rows. Excel workbooks (.xlsx) and CSV files "
-            "in UTF-8 or Shift_JIS are accepted."
-        ),
         widget=forms.ClearableFileInput(
             attrs={
                 "accept": ".xlsx,.csv,application/vnd.openxmlformats-officedocument."
@@ -25,6 +22,10 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, kind: RowKind, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "The template filled in, at most %(limit)s rows. Excel workbooks (.xlsx) and CSV "
+            "files in UTF-8 or Shift_JIS are accepted."
+        ) % {"limit": settings.ZAIRYU_BULK_MAX_ROWS}
         self.kind = kind
         self.option_names = []
         for name, field in kind.option_fields(user).items():

@@ -1,8 +1,9 @@
 """Bulk filing (BK-1..BK-6): one uploaded file is one ``Job``; each data row one ``JobRow``.
 
-**Lifecycle.** ``TRANSITIONS`` is the one table of allowed moves and ``services.transition``
-the one function that applies them (it locks the row, appends a ``JobStateChange``, writes the
-audit event and queues the mail in one transaction)::
+**Lifecycle.** ``TRANSITIONS`` is the one table of allowed moves, ``JOB`` its lifecycle
+(``zairyu.core.lifecycle``) and ``services.transition`` the one function that applies them
+through it (it locks the row, appends a ``JobStateChange``, writes the audit event and queues
+the mail in one transaction)::
 
     (new) ──upload──▶ 受付 received ──task──▶ 処理中 processing ──▶ 完了 done
       │                    │ (the task reads the file)
@@ -30,6 +31,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.core.encrypted import EncryptedJSONField
+from zairyu.core.lifecycle import IllegalTransition, Lifecycle, StateChange
 
 
 class JobState(models.TextChoices):
@@ -49,6 +51,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     JobState.DONE: frozenset(),
     JobState.RECEPTION_ERROR: frozenset(),
 }
+
+
+class JobStateError(IllegalTransition):
+    """A transition the state table does not allow."""
+
+
+JOB = Lifecycle("bulk job", TRANSITIONS, error=JobStateError)
 
 FINAL = frozenset({JobState.DONE, JobState.RECEPTION_ERROR})
 
@@ -113,10 +122,7 @@ class Job(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(state__in=["received", "processing", "done", "reception_error"]),
-                name="bulk_job_state_known",
-            ),
+            JOB.constraint("bulk_job_state_known"),
         ]
 
     def __str__(self) -> str:
@@ -194,21 +200,13 @@ class JobRow(models.Model):
         return [e["message"] for e in self.errors if not e.get("column")]
 
 
-class JobStateChange(models.Model):
+class JobStateChange(StateChange):
     """Append-only history of a job's states."""
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="changes")
-    at = models.DateTimeField(_("time"))
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=JobState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
 
-    class Meta:
-        verbose_name = _("state change")
-        verbose_name_plural = _("state changes")
-        ordering = ["at", "id"]
+    record_field = "job"
 
-    def __str__(self) -> str:
-        return f"{self.job_id}: {self.from_state or '—'} → {self.to_state}"
+    class Meta(StateChange.Meta):
+        pass

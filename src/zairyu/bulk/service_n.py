@@ -286,7 +286,7 @@ class OrganizationKind(_PerRowKind):
             token=item.row.token,
             face=item.data["face"],
             not_bound_to_report=bool(job.options.get("not_bound_to_report")),
-            bulk_job=job.pk,
+            source=job.number,
             previous=previous,
             batch=batch,
         )
@@ -341,7 +341,7 @@ class ProxyKind(_PerRowKind):
             items=item.data["items"],
             requested_by_resident=bool(job.options.get("requested_by_resident")),
             token=item.row.token,
-            bulk_job=job.pk,
+            source=job.number,
             previous=previous,
             batch=batch,
         )
@@ -449,7 +449,7 @@ class RosterKind(_ServiceNKind):
                     token=roster_token(job),
                     roster=[pending[n].data["line"] for n in sorted(pending)],
                     as_of=as_of,
-                    bulk_job=job.pk,
+                    source=job.number,
                 )
             except ValidationError as exc:
                 lines = _unmatched_lines(exc)
@@ -473,7 +473,7 @@ class RosterKind(_ServiceNKind):
 
 def register_on_commit(filings) -> None:
     """Queue the registration of a batch's new filings as ONE task once the batch commits
-    (the filings services leave it to the job: ``bulk_job=``)."""
+    (the filings services leave it to the job: ``source=``)."""
     ids = sorted({f.pk for f in filings if f.state == FilingState.REGISTERING})
     if ids:
         from .tasks import bulk_register_filings_task

@@ -20,6 +20,7 @@ import dataclasses
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -80,9 +81,14 @@ class ServiceOSheetKind(RowKind):
     @property
     def description(self) -> str:
         return _(
-            "One row per %(person)s; the rows of one file make ONE filing of up to 300 people "
-            "(004 Q14). The filing's own items are entered once on the upload page."
-        ) % {"person": self._person()}
+            "One row per %(person)s; the rows of one file make ONE filing of up to %(limit)s "
+            "people (004 Q14). The filing's own items are entered once on the upload page."
+        ) % {"person": self._person(), "limit": self.max_people}
+
+    @property
+    def max_people(self) -> int:
+        """How many people one file may list: the sheet's limit (004 Q14) within the setting."""
+        return min(self.spec.sheet.max_rows, settings.ZAIRYU_BULK_MAX_ROWS)
 
     def _person(self) -> str:
         if self.code.startswith("jli_"):

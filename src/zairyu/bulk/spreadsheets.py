@@ -128,9 +128,12 @@ def read_upload(data: bytes) -> Sheet:
 
 def _too_big() -> str:
     return _(
-        "The file is larger than %(size)d MB. A file of at most 300 rows is much smaller: "
+        "The file is larger than %(size)d MB. A file of at most %(limit)s rows is much smaller: "
         "remove pictures and other sheets, or save it as CSV."
-    ) % {"size": settings.ZAIRYU_BULK_MAX_BYTES // (1024 * 1024)}
+    ) % {
+        "size": settings.ZAIRYU_BULK_MAX_BYTES // (1024 * 1024),
+        "limit": settings.ZAIRYU_BULK_MAX_ROWS,
+    }
 
 
 def _not_spreadsheet() -> ReceptionError:
@@ -145,7 +148,7 @@ def _not_spreadsheet() -> ReceptionError:
     )
 
 
-def inspect_zip(data: bytes) -> None:
+def inspect_zip(data: bytes) -> None:  # noqa: C901 - a debt (docs/architecture.md)
     """Check a ZIP container before any XML parser reads it (SEC-4: zip bombs, entities)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -170,10 +173,10 @@ def inspect_zip(data: bytes) -> None:
     too_large = ReceptionError(
         [
             _(
-                "The workbook unpacks to more than %(size)d MB, far more than 300 rows need. "
-                "Copy the rows into a new template and upload that."
+                "The workbook unpacks to more than %(size)d MB, far more than %(limit)s rows "
+                "need. Copy the rows into a new template and upload that."
             )
-            % {"size": limit // (1024 * 1024)}
+            % {"size": limit // (1024 * 1024), "limit": settings.ZAIRYU_BULK_MAX_ROWS}
         ],
         code="zip_size",
     )
@@ -318,7 +321,7 @@ def _workbook_reader():
     return Reader
 
 
-def _sheet_rows(workbook, worksheet, sheet: Sheet):
+def _sheet_rows(workbook, worksheet, sheet: Sheet):  # noqa: C901, PLR0912, PLR0915 - a debt (docs/architecture.md)
     """Yield (row number, cell texts) for each row of ``worksheet`` that has a value, reading
     its XML stream element by element: the work is proportional to the ``<row>`` and ``<c>``
     elements really there (counted in ``sheet.cells_read``, at most ``MAX_CELLS``), whatever
@@ -528,26 +531,42 @@ def workbook_bytes(
     instructions_title: str,
     rows: list[tuple[list[str], dict[int, list[str]]]] | None = None,
     extra_headers: list[str] = (),
-    data_rows: int = 300,
+    data_rows: int | None = None,
 ) -> bytes:
     """Write a template (``rows`` None) or an error file: a data sheet with the header row,
     pull-down lists for choice columns (data validation on a hidden sheet), an instructions
     sheet, no macros. For an error file each row is (cells, {column index: errors}): the bad
-    cells are filled and carry a comment, and the errors also go in the extra columns."""
+    cells are filled and carry a comment, and the errors also go in the extra columns.
+    ``data_rows``: how many rows below the header get the columns' formats and lists (default:
+    as many as a file may hold, ``ZAIRYU_BULK_MAX_ROWS``)."""
     from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
+    if data_rows is None:
+        data_rows = settings.ZAIRYU_BULK_MAX_ROWS
     workbook = Workbook()
     workbook.properties.title = title[:200]
     workbook.properties.keywords = f"{MARKER_PREFIX}{kind_key}"
     workbook.properties.creator = "Zairyu"
     data = workbook.active
     data.title = data_title[:31]
-    bold = Font(bold=True)
     headers = [c.label for c in columns] + list(extra_headers)
+    _write_header(data, columns, headers)
+    last_row = 1 + max(data_rows, len(rows or []))
+    _format_columns(workbook, data, columns, last_row)
+    _write_error_rows(data, rows or [], len(headers))
+    _write_instructions(workbook, instructions_title, instructions)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _write_header(data, columns: list[Column], headers: list[str]) -> None:
+    """The header row in bold, each column's help as the comment of its header cell."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
     for index, text in enumerate(headers, start=1):
         cell = _text_cell(data, 1, index, text)
         cell.font = bold
@@ -556,7 +575,14 @@ def workbook_bytes(
         if column.help_text:
             data.cell(row=1, column=index).comment = Comment(column.help_text, "Zairyu")
     data.freeze_panes = "A2"
-    last_row = 1 + max(data_rows, len(rows or []))
+
+
+def _format_columns(workbook, data, columns: list[Column], last_row: int) -> None:
+    """Up to ``last_row``: a pull-down list (on the hidden lists sheet) for each choice column,
+    the date format for dates, text for the others."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     lists = workbook.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
     list_column = 0
@@ -584,24 +610,37 @@ def workbook_bytes(
         else:
             for r in range(2, last_row + 1):
                 data.cell(row=r, column=index).number_format = "@"
+
+
+def _write_error_rows(
+    data, rows: list[tuple[list[str], dict[int, list[str]]]], header_count: int
+) -> None:
+    """An error file's rows: the bad cells red with their errors as comment, the extra
+    columns wrapped."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, PatternFill
+
     red = PatternFill(start_color="FFF4CCCC", end_color="FFF4CCCC", fill_type="solid")
     wrap = Alignment(wrap_text=True, vertical="top")
-    for r, (cells, errors) in enumerate(rows or [], start=2):
+    for r, (cells, errors) in enumerate(rows, start=2):
         for index, value in enumerate(cells, start=1):
             cell = _text_cell(data, r, index, value)
             if index in errors:
                 cell.fill = red
                 cell.comment = Comment("\n".join(errors[index]), "Zairyu")
         if errors:
-            for index in range(len(cells) + 1, len(headers) + 1):
+            for index in range(len(cells) + 1, header_count + 1):
                 data.cell(row=r, column=index).alignment = wrap
-    sheet = workbook.create_sheet(instructions_title[:31], 1)
+
+
+def _write_instructions(workbook, title: str, instructions: list[str]) -> None:
+    """The instructions sheet, second in the workbook, its first line as a title."""
+    from openpyxl.styles import Alignment, Font
+
+    sheet = workbook.create_sheet(title[:31], 1)
     sheet.column_dimensions["A"].width = 120
     for r, line in enumerate(instructions, start=1):
         cell = _text_cell(sheet, r, 1, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if r == 1:
             cell.font = Font(bold=True, size=14)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -61,7 +62,11 @@ def _download(content: bytes, name: str, content_type: str) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     kinds = sorted(request.bulk_kinds, key=lambda k: SERVICE_ORDER.get(k.service, 9))
     jobs = list(selectors.jobs_of(request.user)[:20])
-    return render(request, "bulk/index.html", {"kinds": kinds, "jobs": jobs})
+    return render(
+        request,
+        "bulk/index.html",
+        {"kinds": kinds, "jobs": jobs, "max_rows": settings.ZAIRYU_BULK_MAX_ROWS},
+    )
 
 
 @require_GET

@@ -22,6 +22,7 @@ from django.db import transaction
 
 from zairyu.audit.services import audit_record
 from zairyu.core import clock
+from zairyu.core.days import add_years
 
 from .models import Organization, Person, ResidenceCard
 from .rules import CardData, DatabaseReferences, clean_card_data
@@ -37,11 +38,7 @@ class DemoCard:
 
 
 def _years_ago(today: dt.date, years: int, days: int = 0) -> dt.date:
-    try:
-        day = today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        day = today.replace(year=today.year - years, day=28)
-    return day - dt.timedelta(days=days)
+    return add_years(today, -years) - dt.timedelta(days=days)
 
 
 def _card(

@@ -294,85 +294,17 @@ def _values(row: _Row) -> tuple:
 def _write_batch(batch: _Batch, result: ImportResult, *, source: str, actor) -> None:
     """Write one batch in one transaction (see the module docstring for the queries)."""
     now = clock.now()
-    rows: list[_Row] = []
-    seen: dict[str, int] = {}
-    for row in batch.rows:
-        if row.data.number in seen:
-            line = seen[row.data.number]
-            batch.reject(row, "number", _("duplicate of line %(line)d") % {"line": line})
-        else:
-            seen[row.data.number] = row.line
-            rows.append(row)
-
+    rows, numbers = _without_duplicates(batch)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "superseded": 0, "persons": 0}
     with transaction.atomic():
-        _reindex_under_newest_key(list(seen))
-        existing = {
-            values[0]: values
-            # order_by(): no sort (the model's default ordering would sort every batch).
-            for values in ResidenceCard.objects.filter(number__in=list(seen))
-            .order_by()
-            .values_list(
-                "number",
-                "id",
-                "person__reference",
-                "state",
-                *ResidenceCard.DATA_FIELDS,
-                "abroad_since",
-            )
-        }
+        _reindex_under_newest_key(numbers)
+        existing = _registered_cards(numbers)
         refs = {row.person_ref for row in rows}
         persons = dict(
             Person.objects.filter(reference__in=refs).order_by().values_list("reference", "id")
         )
-
-        accepted: list[_Row] = []
-        for row in rows:
-            old = existing.get(row.data.number)
-            if old is None:
-                accepted.append(row)
-                continue
-            if old[2] != row.person_ref:
-                batch.reject(row, "person_ref", _msg_other_person())
-                continue
-            row.state = old[3]
-            if old[3] == State.INVALIDATED and tuple(old[4:]) != _values(row):
-                batch.reject(row, "number", _msg_invalidated())
-                continue
-            accepted.append(row)
-
-        # Several cards of one person: the one issued last stays valid (module docstring).
-        person_ids = [persons[ref] for ref in {r.person_ref for r in accepted} if ref in persons]
-        held: dict[int, list[tuple]] = {}
-        for card_id, person_id, number, issued_on in (
-            ResidenceCard.objects.filter(person_id__in=person_ids, state=State.VALID)
-            .order_by()
-            .values_list("id", "person_id", "number", "issued_on")
-        ):
-            held.setdefault(person_id, []).append((card_id, number, issued_on))
-        by_person: dict[str, list[_Row]] = {}
-        for row in accepted:
-            if row.state == State.VALID:
-                by_person.setdefault(row.person_ref, []).append(row)
-        supersede_ids: list[int] = []
-        for ref, candidates in by_person.items():
-            in_batch = {r.data.number for r in candidates}
-            registry = [
-                (issued_on, -1, None, card_id)
-                for card_id, number, issued_on in held.get(persons.get(ref, -1), [])
-                if number not in in_batch
-            ]
-            ranked = registry + [(r.data.issued_on, r.line, r, None) for r in candidates]
-            winner = max(ranked, key=lambda item: (item[0], item[1]))
-            for issued_on, line, row, card_id in ranked:
-                if (issued_on, line) == (winner[0], winner[1]):
-                    continue
-                if row is not None:
-                    row.state = State.INVALIDATED
-                    if row.data.number in existing:
-                        supersede_ids.append(existing[row.data.number][1])
-                else:
-                    supersede_ids.append(card_id)
+        accepted = _accepted_rows(batch, rows, existing)
+        supersede_ids = _superseded_cards(accepted, existing, persons)
         if supersede_ids:
             counts["superseded"] += ResidenceCard.objects.filter(
                 id__in=supersede_ids, state=State.VALID
@@ -382,73 +314,184 @@ def _write_batch(batch: _Batch, result: ImportResult, *, source: str, actor) -> 
                 invalidation_reason=ResidenceCard.InvalidationReason.SUPERSEDED,
                 updated_at=now,
             )
-
-        new_refs = sorted({row.person_ref for row in accepted} - persons.keys())
-        if new_refs:
-            created_persons = Person.objects.bulk_create(
-                [Person(reference=ref, created_at=now) for ref in new_refs],
-                update_conflicts=True,
-                unique_fields=["reference"],
-                update_fields=["reference"],
-            )
-            persons.update({p.reference: p.pk for p in created_persons})
-            counts["persons"] = len(new_refs)
-
-        to_write: list[dict] = []
-        for row in accepted:
-            old = existing.get(row.data.number)
-            superseded_now = row.state == State.INVALIDATED and (
-                old is None or old[3] == State.VALID
-            )
-            if old is not None and tuple(old[4:]) == _values(row) and not superseded_now:
-                counts["unchanged"] += 1
-                continue
-            if old is None:
-                counts["created"] += 1
-                if superseded_now:
-                    counts["superseded"] += 1
-            else:
-                counts["updated"] += 1
-            invalid = row.state == State.INVALIDATED
-            to_write.append(
-                {
-                    **row.data.model_fields(),
-                    "person_id": persons[row.person_ref],
-                    "abroad_since": row.abroad_since,
-                    "state": row.state,
-                    "invalidated_at": now if invalid else None,
-                    "invalidation_reason": (
-                        ResidenceCard.InvalidationReason.SUPERSEDED if invalid else ""
-                    ),
-                    "invalidation_note": "",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+        counts["persons"] = _create_persons(accepted, persons, now)
+        to_write = _cards_to_write(accepted, existing, persons, now, counts)
         if to_write:
             _upsert_cards(to_write)
         if to_write or supersede_ids or batch.rejected:
-            audit_record(
-                action="cards.import.batch",
-                actor=actor,
-                object_type="cards.import",
-                object_id=source[:64],
-                after={
-                    "lines": [batch.first_line, batch.last_line],
-                    "created": counts["created"],
-                    "updated": counts["updated"],
-                    "unchanged": counts["unchanged"],
-                    "superseded": counts["superseded"],
-                    "rejected": len(batch.rejected),
-                    "rejected_lines": [r.line for r in batch.rejected][:100],
-                },
-            )
+            _audit_batch(batch, counts, source=source, actor=actor)
     # Counted only once the transaction has committed.
     result.created += counts["created"]
     result.updated += counts["updated"]
     result.unchanged += counts["unchanged"]
     result.superseded += counts["superseded"]
     result.persons_created += counts["persons"]
+
+
+def _without_duplicates(batch: _Batch) -> tuple[list[_Row], list[str]]:
+    """The batch's rows with a card number the batch has not had yet (a later line with the
+    same number is rejected as a duplicate), and those numbers."""
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    for row in batch.rows:
+        if row.data.number in seen:
+            line = seen[row.data.number]
+            batch.reject(row, "number", _("duplicate of line %(line)d") % {"line": line})
+        else:
+            seen[row.data.number] = row.line
+            rows.append(row)
+    return rows, list(seen)
+
+
+def _registered_cards(numbers: list[str]) -> dict[str, tuple]:
+    """{number: (number, id, person reference, state, *DATA_FIELDS, abroad_since)}."""
+    return {
+        values[0]: values
+        # order_by(): no sort (the model's default ordering would sort every batch).
+        for values in ResidenceCard.objects.filter(number__in=numbers)
+        .order_by()
+        .values_list(
+            "number",
+            "id",
+            "person__reference",
+            "state",
+            *ResidenceCard.DATA_FIELDS,
+            "abroad_since",
+        )
+    }
+
+
+def _accepted_rows(batch: _Batch, rows: list[_Row], existing: dict[str, tuple]) -> list[_Row]:
+    """The rows the registry lets through: a new card, or a card of the same person that is
+    valid (or invalidated and unchanged); the others are rejected."""
+    accepted: list[_Row] = []
+    for row in rows:
+        old = existing.get(row.data.number)
+        if old is None:
+            accepted.append(row)
+            continue
+        if old[2] != row.person_ref:
+            batch.reject(row, "person_ref", _msg_other_person())
+            continue
+        row.state = old[3]
+        if old[3] == State.INVALIDATED and tuple(old[4:]) != _values(row):
+            batch.reject(row, "number", _msg_invalidated())
+            continue
+        accepted.append(row)
+    return accepted
+
+
+def _superseded_cards(
+    accepted: list[_Row], existing: dict[str, tuple], persons: dict[str, int]
+) -> list[int]:
+    """Several cards of one person: the one issued last stays valid (module docstring). Mark
+    the batch's other rows invalidated; return the ids of registered cards to invalidate."""
+    person_ids = [persons[ref] for ref in {r.person_ref for r in accepted} if ref in persons]
+    held: dict[int, list[tuple]] = {}
+    for card_id, person_id, number, issued_on in (
+        ResidenceCard.objects.filter(person_id__in=person_ids, state=State.VALID)
+        .order_by()
+        .values_list("id", "person_id", "number", "issued_on")
+    ):
+        held.setdefault(person_id, []).append((card_id, number, issued_on))
+    by_person: dict[str, list[_Row]] = {}
+    for row in accepted:
+        if row.state == State.VALID:
+            by_person.setdefault(row.person_ref, []).append(row)
+    supersede_ids: list[int] = []
+    for ref, candidates in by_person.items():
+        in_batch = {r.data.number for r in candidates}
+        registry = [
+            (issued_on, -1, None, card_id)
+            for card_id, number, issued_on in held.get(persons.get(ref, -1), [])
+            if number not in in_batch
+        ]
+        ranked = registry + [(r.data.issued_on, r.line, r, None) for r in candidates]
+        winner = max(ranked, key=lambda item: (item[0], item[1]))
+        for issued_on, line, row, card_id in ranked:
+            if (issued_on, line) == (winner[0], winner[1]):
+                continue
+            if row is not None:
+                row.state = State.INVALIDATED
+                if row.data.number in existing:
+                    supersede_ids.append(existing[row.data.number][1])
+            else:
+                supersede_ids.append(card_id)
+    return supersede_ids
+
+
+def _create_persons(accepted: list[_Row], persons: dict[str, int], now: dt.datetime) -> int:
+    """Create the persons the registry does not know yet (``persons`` gets their ids)."""
+    new_refs = sorted({row.person_ref for row in accepted} - persons.keys())
+    if not new_refs:
+        return 0
+    created_persons = Person.objects.bulk_create(
+        [Person(reference=ref, created_at=now) for ref in new_refs],
+        update_conflicts=True,
+        unique_fields=["reference"],
+        update_fields=["reference"],
+    )
+    persons.update({p.reference: p.pk for p in created_persons})
+    return len(new_refs)
+
+
+def _cards_to_write(
+    accepted: list[_Row],
+    existing: dict[str, tuple],
+    persons: dict[str, int],
+    now: dt.datetime,
+    counts: dict[str, int],
+) -> list[dict]:
+    """The new and changed cards as rows to upsert (rows equal to the registry are counted
+    unchanged and not written)."""
+    to_write: list[dict] = []
+    for row in accepted:
+        old = existing.get(row.data.number)
+        superseded_now = row.state == State.INVALIDATED and (old is None or old[3] == State.VALID)
+        if old is not None and tuple(old[4:]) == _values(row) and not superseded_now:
+            counts["unchanged"] += 1
+            continue
+        if old is None:
+            counts["created"] += 1
+            if superseded_now:
+                counts["superseded"] += 1
+        else:
+            counts["updated"] += 1
+        invalid = row.state == State.INVALIDATED
+        to_write.append(
+            {
+                **row.data.model_fields(),
+                "person_id": persons[row.person_ref],
+                "abroad_since": row.abroad_since,
+                "state": row.state,
+                "invalidated_at": now if invalid else None,
+                "invalidation_reason": (
+                    ResidenceCard.InvalidationReason.SUPERSEDED if invalid else ""
+                ),
+                "invalidation_note": "",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return to_write
+
+
+def _audit_batch(batch: _Batch, counts: dict[str, int], *, source: str, actor) -> None:
+    audit_record(
+        action="cards.import.batch",
+        actor=actor,
+        object_type="cards.import",
+        object_id=source[:64],
+        after={
+            "lines": [batch.first_line, batch.last_line],
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+            "superseded": counts["superseded"],
+            "rejected": len(batch.rejected),
+            "rejected_lines": [r.line for r in batch.rejected][:100],
+        },
+    )
 
 
 def _upsert_cards(rows: list[dict]) -> None:

@@ -25,12 +25,14 @@ stored state is ``valid``: an expired card still counts until it is invalidated,
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from zairyu.core import clock, crypto
+from zairyu.core import clock, crypto, days
 from zairyu.core.encrypted import BlindIndexField, EncryptedCharField, EncryptedDateField
+from zairyu.core.lifecycle import Lifecycle
 
 from . import normalise
 
@@ -73,6 +75,37 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("female")
 
 
+class CardState(models.TextChoices):
+    """The stored state; see the module docstring for why "expired" is not one."""
+
+    VALID = "valid", _("valid")
+    INVALIDATED = "invalidated", _("invalidated")
+
+
+# The allowed transitions. ``services.card_transition`` is the only code that changes ``state``
+# (through ``CARD``); an invalidated card is never revived (a new card is issued instead).
+CARD_TRANSITIONS = {
+    CardState.VALID: frozenset({CardState.INVALIDATED}),
+    CardState.INVALIDATED: frozenset(),
+}
+
+
+class CardStateError(ValidationError):
+    """The card's state does not allow the action (e.g. renewing an invalidated card)."""
+
+
+def _card_state_error(state: str, to: str) -> CardStateError:
+    """The refusal of a move ``CARD_TRANSITIONS`` does not allow, for the officer to read."""
+    return CardStateError(
+        _("This card is %(state)s; it cannot become %(to)s."),
+        code="transition",
+        params={"state": CardState(state).label, "to": CardState(to).label},
+    )
+
+
+CARD = Lifecycle("card", CARD_TRANSITIONS, error=_card_state_error)
+
+
 class ResidenceCardQuerySet(models.QuerySet):
     def current(self, on=None):
         """Cards that are valid and not expired on ``on`` (default: today in Japan)."""
@@ -97,18 +130,8 @@ class ResidenceCardQuerySet(models.QuerySet):
 class ResidenceCard(models.Model):
     """One residence card (在留カード) and what the registry knows about its holder."""
 
-    class State(models.TextChoices):
-        """The stored state; see the module docstring for why "expired" is not one."""
-
-        VALID = "valid", _("valid")
-        INVALIDATED = "invalidated", _("invalidated")
-
-    # The allowed transitions. ``services.card_transition`` is the only code that changes
-    # ``state``; an invalidated card is never revived (a new card is issued instead).
-    TRANSITIONS = {
-        State.VALID: frozenset({State.INVALIDATED}),
-        State.INVALIDATED: frozenset(),
-    }
+    State = CardState
+    TRANSITIONS = CARD_TRANSITIONS
 
     class Standing(models.TextChoices):
         """What a card is on a given day: the stored state plus the dates."""
@@ -269,9 +292,7 @@ class ResidenceCard(models.Model):
                 condition=Q(state="valid"),
                 name="cards_one_valid_card_per_person",
             ),
-            models.CheckConstraint(
-                condition=Q(state__in=["valid", "invalidated"]), name="cards_state_known"
-            ),
+            CARD.constraint("cards_state_known"),
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="cards_sex_known"),
             models.CheckConstraint(
                 condition=Q(card_valid_until__gte=models.F("issued_on")),
@@ -304,11 +325,7 @@ class ResidenceCard(models.Model):
 
     @property
     def is_minor(self) -> bool:
-        today = clock.today()
-        years = today.year - self.birth_date.year
-        if (today.month, today.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years < 18
+        return days.age_on(self.birth_date, clock.today()) < 18
 
     @property
     def period_of_stay_parts(self) -> tuple[int, int, int] | None:

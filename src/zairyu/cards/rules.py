@@ -143,7 +143,17 @@ def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> Card
     """Return ``data`` normalised, or raise ValidationError({field: [errors]}) with every error."""
     errors: dict[str, list[ValidationError]] = {}
     out = data.copy()
+    _normalise_fields(data, out, errors)
+    _check_references(data, out, errors, refs)
+    _check_status(data, errors, refs)
+    _check_dates(out, errors, today)
+    if errors:
+        raise ValidationError(errors)
+    return out
 
+
+def _normalise_fields(data: CardData, out: CardData, errors: dict) -> None:
+    """The number, the names, the period and the texts in their stored form (``normalise``)."""
     for field, clean in (
         ("number", normalise.card_number),
         ("roman_name", normalise.roman_name),
@@ -176,6 +186,9 @@ def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> Card
             ValidationError(_("Shorten the street address to 120 characters."), code="length"),
         )
 
+
+def _check_references(data: CardData, out: CardData, errors: dict, refs: References) -> None:
+    """Nationality, sex, prefecture and municipality are ones the reference data knows."""
     out.nationality_id = (data.nationality_id or "").strip().upper()
     if not refs.nationality_exists(out.nationality_id):
         _add(
@@ -223,6 +236,9 @@ def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> Card
                 ),
             )
 
+
+def _check_status(data: CardData, errors: dict, refs: References) -> None:
+    """The status of residence exists, carries a card and could be granted on the issue date."""
     status = refs.status(data.status_id)
     if status is None:
         _add(
@@ -255,11 +271,6 @@ def clean_card_data(data: CardData, *, refs: References, today: dt.date) -> Card
                 params={"status": status.name},
             ),
         )
-
-    _check_dates(out, errors, today)
-    if errors:
-        raise ValidationError(errors)
-    return out
 
 
 def _check_dates(data: CardData, errors: dict, today: dt.date) -> None:

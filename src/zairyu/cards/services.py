@@ -21,15 +21,13 @@ from zairyu.audit.services import audit_record
 from zairyu.core import clock
 
 from . import normalise
-from .models import Organization, Person, ResidenceCard
+from .models import CARD, CardStateError, Organization, Person, ResidenceCard
 from .rules import CardData, DatabaseReferences, clean_card_data
+
+__all__ = ["CardStateError", "card_transition"]  # and the actions below
 
 State = ResidenceCard.State
 Reason = ResidenceCard.InvalidationReason
-
-
-class CardStateError(ValidationError):
-    """The card's state does not allow the action (e.g. renewing an invalidated card)."""
 
 
 def card_snapshot(card: ResidenceCard) -> dict:
@@ -77,39 +75,33 @@ def card_transition(
 ) -> ResidenceCard:
     """Move a card to state ``to`` if the transition table allows it; the only writer of state.
 
-    Locks the row, checks ``ResidenceCard.TRANSITIONS``, applies the change and audits it.
+    Locks the row, checks ``ResidenceCard.TRANSITIONS`` (``CARD``; a refusal is a
+    ``CardStateError``), applies the change and audits it.
     """
     if to == State.INVALIDATED and reason not in Reason.values:
         raise ValidationError(
             {"reason": ValidationError(_("Choose why the card is invalidated."), code="reason")}
         )
-    with transaction.atomic():
-        locked = ResidenceCard.objects.select_for_update().get(pk=card.pk)
-        if to not in ResidenceCard.TRANSITIONS[State(locked.state)]:
-            raise CardStateError(
-                _("This card is %(state)s; it cannot become %(to)s."),
-                code="transition",
-                params={"state": locked.get_state_display(), "to": State(to).label},
-            )
-        before = {"state": locked.state}
-        now = clock.now()
-        locked.state = to
-        locked.updated_at = now
-        fields = ["state", "updated_at"]
-        if to == State.INVALIDATED:
-            locked.invalidated_at = now
-            locked.invalidation_reason = reason
-            locked.invalidation_note = note[:300]
-            fields += ["invalidated_at", "invalidation_reason", "invalidation_note"]
-        locked.save(update_fields=fields)
+
+    def enter(locked: ResidenceCard, from_state: str, now: dt.datetime) -> list[str]:
+        if to != State.INVALIDATED:
+            return []
+        locked.invalidated_at = now
+        locked.invalidation_reason = reason
+        locked.invalidation_note = note[:300]
+        return ["invalidated_at", "invalidation_reason", "invalidation_note"]
+
+    def record(locked: ResidenceCard, from_state: str, now: dt.datetime) -> None:
         audit_record(
             action=f"cards.card.{to}",
             actor=actor,
             obj=locked,
-            before=before,
+            before={"state": from_state},
             after={"state": to, "reason": reason, "note": note},
             request=request,
         )
+
+    locked = CARD.transition(card, to=to, enter=enter, record=record)
     card.refresh_from_db()
     return locked
 

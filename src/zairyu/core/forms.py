@@ -20,6 +20,15 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(target, error)
 
 
+class DateInput(forms.DateInput):
+    """The browser's date control, its value in ISO form (what ``TypedDateField`` reads first)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class TypedDateField(forms.DateField):
     """A date typed as 2026-04-01, 2026/04/01, 2026.04.01 or 20260401; full-width digits too
     (the one reading of a typed date, ``core.validators.parse_typed_date``)."""

@@ -117,7 +117,19 @@ class Lifecycle:
             condition=models.Q(**{f"{field or self.field}__in": sorted(self.states)}), name=name
         )
 
+    def sources(self, to: str) -> frozenset[str]:
+        """The states that may move to ``to``."""
+        return frozenset(state for state, targets in self.table.items() if str(to) in targets)
+
     # --- the one transition ---------------------------------------------------------------------
+
+    def move(self, queryset: models.QuerySet, *, from_state: str, to: str, **changes: Any) -> int:
+        """A compare-and-set transition for rows a worker claims without a lock (the outbox):
+        move the rows of ``queryset`` that are in ``from_state`` to ``to`` in one UPDATE, with
+        ``changes``; return how many moved (0 when another worker was first). The table is
+        checked first, so a move it does not allow is a programming error here too."""
+        self.check(from_state, to)
+        return queryset.filter(**{self.field: from_state}).update(**{self.field: to}, **changes)
 
     def transition(
         self,
@@ -134,7 +146,7 @@ class Lifecycle:
         A row not written yet (``pk`` None) moves from "" and is inserted, whole.
         """
         to = str(to)
-        model = type(instance)
+        model = instance._meta.model  # not type(): request.user is a lazy object
         with transaction.atomic():
             now = clock.now()
             if instance.pk is None:

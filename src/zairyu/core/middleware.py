@@ -8,8 +8,43 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_supported_language_variant
 
+from . import clock
 from .validators import control_character_errors
 from .views import API_JSON, api_error_detail, is_api_request, problem, refused_input
+
+
+class SessionActivityMiddleware:
+    """ID-18 idle time-out without a session write on every request.
+
+    A session ends after ``SESSION_IDLE_SECONDS`` without activity. Django extends a session
+    only when it saves it; saving on every request (``SESSION_SAVE_EVERY_REQUEST``) cost an
+    UPDATE of ``django_session`` on every page. Instead, a request to a session that holds
+    anything records the time it was last seen (``_seen``, inside the encrypted session) when
+    that record is ``SESSION_ACTIVITY_WRITE_SECONDS`` old or older, and that save extends the
+    session by ``SESSION_COOKIE_AGE`` = idle + write interval. So the session lives at least
+    ``SESSION_IDLE_SECONDS`` after the last request and at most one write interval longer —
+    never shorter than the time-out warning tells the user — with at most one write a minute.
+    """
+
+    KEY = "_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key is not None and not session.is_empty():
+            now = int(clock.now().timestamp())
+            seen = session.get(self.KEY)
+            if not isinstance(seen, int) or now - seen >= settings.SESSION_ACTIVITY_WRITE_SECONDS:
+                session[self.KEY] = now
+        return self.get_response(request)
+
+
+def session_touch(request) -> None:
+    """Extend the session now (the keep-alive button): record the activity and save."""
+    request.session[SessionActivityMiddleware.KEY] = int(clock.now().timestamp())
+    request.session.modified = True
 
 
 class NoStoreMiddleware:

@@ -1,7 +1,8 @@
 """Fixed-window rate limits kept in the database, so every web process sees the same counts.
 
 Used for log-in, registration and re-notification (SEC-5); see
-docs/decisions/0004-rate-limits-and-lock-out.md for the limits and why.
+docs/decisions/0004-rate-limits-and-lock-out.md for the limits and why. ``attempt`` is the one
+way to count an attempt that is refused once its window is used up (``RateLimited``).
 """
 
 import datetime as dt
@@ -11,6 +12,10 @@ from django.db.models import F
 
 from . import clock
 from .models import RateCounter
+
+
+class RateLimited(Exception):  # noqa: N818 - the name says what happened
+    """Too many attempts under one key in its window (SEC-5); the view says when to come back."""
 
 
 def _window_start(now: dt.datetime, window: dt.timedelta) -> dt.datetime:
@@ -48,6 +53,14 @@ def exceeded(key: str, *, limit: int, window: dt.timedelta) -> bool:
         .first()
     )
     return (count or 0) >= limit
+
+
+def attempt(key: str, *, limit: int, window: dt.timedelta) -> None:
+    """Count one attempt for ``key``; raise RateLimited, without counting, when the window's
+    ``limit`` attempts are used up already."""
+    if exceeded(key, limit=limit, window=window):
+        raise RateLimited(key)
+    hit(key, limit=limit, window=window)
 
 
 def prune(*, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:

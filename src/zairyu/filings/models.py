@@ -5,9 +5,10 @@ A ``Filing`` is one notification as it was submitted: what the form asked is kep
 corrected one is filed again). Which events exist, which items each asks and which statuses and
 organizations may file them is reference data (``zairyu.reference``), not code.
 
-**Lifecycle (NF-5, NF-6).** ``TRANSITIONS`` is the one table of allowed moves and
-``services.transition`` the one function that applies them (it locks the row, appends a
-``FilingStateChange``, writes the audit event and queues the mails in one transaction)::
+**Lifecycle (NF-5, NF-6).** ``TRANSITIONS`` is the one table of allowed moves, ``FILING`` its
+lifecycle (``zairyu.core.lifecycle``) and ``services.transition`` the one function that applies
+them through it (it locks the row, appends a ``FilingStateChange``, writes the audit event and
+queues the mails in one transaction)::
 
     (new) ──submit──▶ 登録中 registering ──registration task──▶ 登録完了 registered
                           │                                     │
@@ -31,6 +32,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.core.encrypted import BlindIndexField, EncryptedJSONField
+from zairyu.core.lifecycle import IllegalTransition, Lifecycle, StateChange
 
 
 class FilingState(models.TextChoices):
@@ -60,6 +62,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     FilingState.SUPERSEDED: frozenset(),
     FilingState.WITHDRAWN: frozenset(),
 }
+
+
+class FilingStateError(IllegalTransition):
+    """A transition the state table does not allow."""
+
+
+FILING = Lifecycle("filing", TRANSITIONS, error=FilingStateError)
 
 # Named groups of states (GOV.UK Notify style).
 TERMINAL = frozenset({FilingState.SUPERSEDED, FilingState.WITHDRAWN})
@@ -194,12 +203,7 @@ class Filing(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(
-                    state__in=["registering", "registered", "error", "superseded", "withdrawn"]
-                ),
-                name="filings_state_known",
-            ),
+            FILING.constraint("filings_state_known"),
             models.CheckConstraint(
                 condition=Q(filed_as="resident", organization__isnull=True)
                 | Q(filed_as__in=["proxy", "organization"], organization__isnull=False),
@@ -226,27 +230,19 @@ class Filing(models.Model):
         return self.state in TERMINAL
 
 
-class FilingStateChange(models.Model):
+class FilingStateChange(StateChange):
     """Append-only history of a filing's states (the timeline on its page)."""
 
     filing = models.ForeignKey(Filing, on_delete=models.PROTECT, related_name="changes")
-    at = models.DateTimeField(_("time"))
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=FilingState.choices)
     # The actor is kept by id and name so the row survives the account (None: the system).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     actor_repr = models.CharField(max_length=150, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
 
-    class Meta:
-        verbose_name = _("state change")
-        verbose_name_plural = _("state changes")
-        ordering = ["at", "id"]
+    record_field = "filing"
 
-    def __str__(self) -> str:
-        return f"{self.filing_id}: {self.from_state or '—'} → {self.to_state}"
+    class Meta(StateChange.Meta):
+        pass
 
 
 # Service O (SSW / RSO notifications, JLI reports) lives in its own sub-package.

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zairyu.core.lifecycle import Lifecycle
+
 
 class Mail(models.Model):
     class State(models.TextChoices):
@@ -11,14 +13,16 @@ class Mail(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    # The one table of allowed moves; services.py applies them with conditional updates.
+    # The one table of allowed moves (``MAIL`` below); services.py applies them with
+    # compare-and-set updates (``MAIL.move``), so two workers never both send a mail.
     TRANSITIONS = {
         State.QUEUED: {State.SENDING},
-        State.SENDING: {State.SENT, State.QUEUED, State.FAILED},
+        # SENDING → SENDING: another worker takes over a lease whose worker died.
+        State.SENDING: {State.SENT, State.QUEUED, State.FAILED, State.SENDING},
         State.SENT: set(),
         State.FAILED: {State.QUEUED},  # an operator may re-queue after fixing the cause
     }
-    FINAL = {State.SENT, State.FAILED}
+    FINAL = {State.SENT, State.FAILED}  # where the worker stops trying
 
     created_at = models.DateTimeField(_("queued at"))
     to_address = models.EmailField(_("to"))
@@ -65,3 +69,7 @@ class MailAttempt(models.Model):
     def __str__(self) -> str:
         outcome = "ok" if self.succeeded else "failed"
         return f"{self.mail_id} {self.at:%Y-%m-%d %H:%M:%S} {outcome}"
+
+
+# The outbox's lifecycle (core.lifecycle): the table above, final for the worker at SENT/FAILED.
+MAIL = Lifecycle("mail", Mail.TRANSITIONS, final=Mail.FINAL)

@@ -20,7 +20,7 @@ from django.utils import translation
 from zairyu.core import clock
 from zairyu.core.work import claim, enqueue_on_commit, lease_until
 
-from .models import Mail, MailAttempt
+from .models import MAIL, Mail, MailAttempt
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,13 @@ def mail_send(*, mail_id: int) -> bool:
         _record_failure(mail, exc)
         return False
     with transaction.atomic():
-        Mail.objects.filter(pk=mail.pk, state=Mail.State.SENDING, attempts=mail.attempts).update(
-            state=Mail.State.SENT, sent_at=clock.now(), leased_until=None, last_error=""
+        MAIL.move(
+            Mail.objects.filter(pk=mail.pk, attempts=mail.attempts),
+            from_state=Mail.State.SENDING,
+            to=Mail.State.SENT,
+            sent_at=clock.now(),
+            leased_until=None,
+            last_error="",
         )
         MailAttempt.objects.create(mail=mail, at=clock.now(), succeeded=True)
     return True
@@ -137,8 +142,10 @@ def _record_failure(mail: Mail, exc: Exception) -> None:
     now = clock.now()
     final = mail.attempts >= settings.MAIL_MAX_ATTEMPTS
     with transaction.atomic():
-        Mail.objects.filter(pk=mail.pk, state=Mail.State.SENDING, attempts=mail.attempts).update(
-            state=Mail.State.FAILED if final else Mail.State.QUEUED,
+        MAIL.move(
+            Mail.objects.filter(pk=mail.pk, attempts=mail.attempts),
+            from_state=Mail.State.SENDING,
+            to=Mail.State.FAILED if final else Mail.State.QUEUED,
             next_attempt_at=now + retry_delay(mail.attempts),
             leased_until=None,
             last_error=error,
@@ -165,8 +172,13 @@ def mail_requeue(*, mail: Mail, actor, request=None) -> bool:
     from .tasks import send_mail_task
 
     with transaction.atomic():
-        moved = Mail.objects.filter(pk=mail.pk, state=Mail.State.FAILED).update(
-            state=Mail.State.QUEUED, next_attempt_at=clock.now(), attempts=0, last_error=""
+        moved = MAIL.move(
+            Mail.objects.filter(pk=mail.pk),
+            from_state=Mail.State.FAILED,
+            to=Mail.State.QUEUED,
+            next_attempt_at=clock.now(),
+            attempts=0,
+            last_error="",
         )
         if moved:
             audit_record(

@@ -6,5 +6,5 @@ def portal(request):
     return {
         "helpdesk": settings.ZAIRYU_HELPDESK,
         "demo_mailbox": settings.ZAIRYU_DEMO_MAILBOX,
-        "session_seconds": settings.SESSION_COOKIE_AGE,
+        "session_seconds": settings.SESSION_IDLE_SECONDS,
     }

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "zairyu.bulk",
     "zairyu.backoffice",
     "zairyu.api",
+    "zairyu.demo",  # setup_demo, demo_logins: the top of the house
 ]
 
 MIDDLEWARE = [
@@ -58,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ID-18 without a session write per request; after the language, so that a database that
+    # cannot load the session answers in the user's language.
+    "zairyu.core.middleware.SessionActivityMiddleware",
     "django_otp.middleware.OTPMiddleware",  # ID-17: request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     "zairyu.accounts.otp.SignInGateMiddleware",  # ID-17: second step; temporary passwords
@@ -219,9 +223,14 @@ LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# ID-18: a session ends after 30 minutes without activity.
-SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# ID-18: a session ends after 30 minutes without activity. The session is not written on every
+# request: core.middleware.SessionActivityMiddleware records the activity at most once per
+# SESSION_ACTIVITY_WRITE_SECONDS, and a session lives that much longer than the idle time, so it
+# never ends before SESSION_IDLE_SECONDS without activity (the warning the pages show).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_ACTIVITY_WRITE_SECONDS = 60
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS + SESSION_ACTIVITY_WRITE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

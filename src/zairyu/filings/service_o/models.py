@@ -4,9 +4,11 @@ An ``OFiling`` is one notification or report of an organization, its items and s
 whole in ``content`` (what ``kinds.SPECS`` asks for its kind). The filer may change it while it
 waits, and every change keeps the earlier content in ``OFilingVersion`` (004 Q12).
 
-**Lifecycle (OF-2, 004 Q11, Q12).** ``TRANSITIONS`` is the one table of allowed moves and
-``services.transition`` the one function that applies them (it locks the row, appends an
-``OFilingStateChange``, writes the audit event and queues the mail in one transaction)::
+**Lifecycle (OF-2, 004 Q11, Q12).** ``O_TRANSITIONS`` is the one table of allowed moves,
+``O_FILING`` its lifecycle (``zairyu.core.lifecycle``) and ``services.transition`` the one
+function that applies them through it (it locks the row, appends an ``OFilingStateChange``,
+writes the audit event and queues the mail in one transaction); only returnable kinds enter
+返却中 (``rules.may_transition``)::
 
     (new) ──submit──▶ 処理待ち pending ──officer──▶ 完了 completed
                         │  ▲  │ ▲
@@ -33,13 +35,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zairyu.core.encrypted import EncryptedJSONField
+from zairyu.core.lifecycle import IllegalTransition, Lifecycle, StateChange
 
 __all__ = [
     "OFiling",
     "OFilingState",
     "OFilingStateChange",
+    "OFilingStateError",
     "OFilingVersion",
     "O_EDITABLE",
+    "O_FILING",
     "O_NEW",
     "O_TERMINAL",
     "O_TRANSITIONS",
@@ -71,6 +76,13 @@ O_TRANSITIONS: dict[str, frozenset[str]] = {
     OFilingState.COMPLETED: frozenset(),
     OFilingState.WITHDRAWN: frozenset(),
 }
+
+
+class OFilingStateError(IllegalTransition):
+    """A transition the state table does not allow."""
+
+
+O_FILING = Lifecycle("service O filing", O_TRANSITIONS, error=OFilingStateError)
 
 O_TERMINAL = frozenset({OFilingState.COMPLETED, OFilingState.WITHDRAWN})
 # The filer may change or withdraw these (004 Q11, Q12).
@@ -144,10 +156,7 @@ class OFiling(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(state__in=["pending", "returned", "completed", "withdrawn"]),
-                name="ofilings_state_known",
-            ),
+            O_FILING.constraint("ofilings_state_known"),
         ]
 
     def __str__(self) -> str:
@@ -191,25 +200,17 @@ class OFilingVersion(models.Model):
         return f"{self.filing_id} v{self.number}"
 
 
-class OFilingStateChange(models.Model):
+class OFilingStateChange(StateChange):
     """Append-only history of a filing's states (the timeline on its page)."""
 
     filing = models.ForeignKey(OFiling, on_delete=models.CASCADE, related_name="changes")
-    at = models.DateTimeField(_("time"))
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=OFilingState.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     actor_repr = models.CharField(max_length=150, blank=True)
     # What happened: submitted, changed, resubmitted, completed, returned, withdrawn.
     action = models.CharField(_("action"), max_length=20)
     reason = models.TextField(_("reason"), blank=True)
 
-    class Meta:
-        verbose_name = _("state change")
-        verbose_name_plural = _("state changes")
-        ordering = ["at", "id"]
+    record_field = "filing"
 
-    def __str__(self) -> str:
-        return f"{self.filing_id}: {self.from_state or '—'} → {self.to_state}"
+    class Meta(StateChange.Meta):
+        pass

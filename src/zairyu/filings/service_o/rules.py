@@ -14,7 +14,7 @@ from zairyu.core import clock, days
 from zairyu.reference.models import ServiceOKind
 
 from . import kinds
-from .models import O_EDITABLE, O_TRANSITIONS, OFiling, OFilingState
+from .models import O_EDITABLE, O_FILING, OFiling, OFilingState
 
 # Which organizations file which kinds (REFERENCE.md §4).
 FILER_FOR_ORGANIZATION = {
@@ -56,8 +56,8 @@ def is_returnable(kind: ServiceOKind) -> bool:
 
 
 def may_transition(kind: ServiceOKind, from_state: str, to_state: str) -> bool:
-    """The state table, plus: only returnable kinds enter 返却中."""
-    if to_state not in O_TRANSITIONS.get(from_state, frozenset()):
+    """The state table (``O_FILING``), plus: only returnable kinds enter 返却中."""
+    if not O_FILING.allows(from_state, to_state):
         return False
     return to_state != OFilingState.RETURNED or is_returnable(kind)
 
@@ -147,12 +147,6 @@ def periodic_period(*, today: dt.date | None = None) -> tuple[int, dt.date, dt.d
 # --- deadlines ---------------------------------------------------------------------------------
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def event_date(kind: ServiceOKind, items: dict) -> dt.date | None:
     """The date the kind's deadline counts from, read from the stored items."""
     spec = kinds.spec_for(kind)
@@ -184,9 +178,9 @@ def deadline(kind: ServiceOKind, on: dt.date | None, *, today: dt.date | None = 
         return days.deadline(on, days=kind.deadline_value or 14)
     if rule == ServiceOKind.Deadline.MONTHS_BEFORE:
         # "One month before resuming": no roll-forward, the day is the latest day to file.
-        return _add_months(on, -(kind.deadline_value or 1))
+        return days.add_months(on, -(kind.deadline_value or 1))
     if rule == ServiceOKind.Deadline.END_OF_NEXT_MONTH:
-        first_of_next = _add_months(on.replace(day=1), 1)
+        first_of_next = days.add_months(on.replace(day=1), 1)
         last = first_of_next.replace(
             day=calendar.monthrange(first_of_next.year, first_of_next.month)[1]
         )

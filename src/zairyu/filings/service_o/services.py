@@ -36,20 +36,19 @@ from zairyu.reference.models import ServiceOKind
 
 from . import kinds, rules
 from .models import (
+    O_FILING,
     O_NEW,
-    O_TRANSITIONS,
     OFiling,
     OFilingState,
     OFilingStateChange,
+    OFilingStateError,
     OFilingVersion,
 )
 from .selectors import ofilings_visible_to, organization_of
 
+__all__ = ["OFilingStateError", "transition"]  # and the actions below
+
 CORRECTION_MAX_LENGTH = 2000
-
-
-class OFilingStateError(Exception):
-    """A transition the state table does not allow."""
 
 
 def _refusal(code: str, message: str, field: str = NON_FIELD_ERRORS) -> ValidationError:
@@ -145,29 +144,22 @@ def transition(
 ) -> OFiling:
     """Move ``filing`` to ``to`` if the table allows it (and, for 返却中, the kind is returnable).
 
-    Locks the row, checks the table, lets ``update`` change the locked row (a new version's
-    content; it returns the fields it changed), saves, and appends the history row, the audit
-    event and the mail in the same transaction. Nothing else assigns ``OFiling.state``.
+    Locks the row, checks the table (``O_FILING``), lets ``update`` change the locked row (a new
+    version's content; it returns the fields it changed), saves, and appends the history row,
+    the audit event and the mail in the same transaction. Nothing else assigns
+    ``OFiling.state``.
     """
-    with transaction.atomic():
-        locked = (
-            OFiling.objects.select_for_update(of=("self",))
-            .select_related("kind", "filer", "organization")
-            .get(pk=filing.pk)
-        )
-        from_state = locked.state
+
+    def enter(locked: OFiling, from_state: str, now: dt.datetime) -> list[str]:
         if not rules.may_transition(locked.kind, from_state, to):
             raise OFilingStateError(f"service O filing {locked.pk}: {from_state} → {to}")
-        now = clock.now()
-        fields = ["state", "state_changed_at"]
-        if update is not None:
-            fields += update(locked, now)
-        locked.state = to
-        locked.state_changed_at = now
+        fields = list(update(locked, now)) if update is not None else []
         if to == OFilingState.RETURNED:
             locked.correction_request = reason
             fields.append("correction_request")
-        locked.save(update_fields=fields)
+        return fields
+
+    def record(locked: OFiling, from_state: str, now: dt.datetime) -> None:
         _record(
             locked,
             from_state=from_state,
@@ -176,7 +168,14 @@ def transition(
             reason=reason,
             request=request,
         )
-    return locked
+
+    return O_FILING.transition(
+        filing,
+        to=to,
+        enter=enter,
+        record=record,
+        select_related=("kind", "filer", "organization"),
+    )
 
 
 # --- the filer ------------------------------------------------------------------------------------
@@ -288,8 +287,7 @@ def ofiling_submit(
     last_day = rules.deadline(kind, on, today=today)
     try:
         with transaction.atomic():
-            if OFilingState.PENDING not in O_TRANSITIONS[O_NEW]:
-                raise OFilingStateError("a new filing cannot start pending")
+            O_FILING.check(O_NEW, OFilingState.PENDING, label="new")
             filing = OFiling.objects.create(
                 kind=kind,
                 state=OFilingState.PENDING,

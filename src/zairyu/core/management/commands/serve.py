@@ -146,6 +146,41 @@ class Command(BaseCommand):
         logs = var / "log"
         logs.mkdir(parents=True, exist_ok=True)
         broker.prepare(settings.CELERY_BROKER_URL)
+        commands = self._commands(addr, concurrency, root)
+        children = [Child(name, cmd, logs / f"{name}.log") for name, cmd in commands.items()]
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "PYTHONUNBUFFERED": "1",
+        }
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        for child in children:
+            child.start(env, root)
+        self.stdout.write(
+            f"Starting web, worker and beat (pids {', '.join(str(c.proc.pid) for c in children)}); "
+            f"their logs are in {self._shown(logs)}/."
+        )
+        gave_up = self._supervise_all(
+            children, env, root, local_url(addr), logs, no_demo_logins, lambda: stopping
+        )
+        if gave_up is not None:
+            self.stderr.write(
+                f"{gave_up.name} failed {MAX_FAST_FAILURES} times in a row, each time within "
+                f"{STABLE_SECONDS:.0f} s of its start; stopped everything. Last lines of "
+                f"{self._shown(gave_up.log_path)}:\n{gave_up.tail()}"
+            )
+            sys.exit(1)
+
+    @staticmethod
+    def _commands(addr: str, concurrency: int, root: Path) -> dict[str, list[str]]:
+        """The command line of each child: the web server, the worker and beat."""
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "zairyu"]
         commands = {
@@ -169,32 +204,25 @@ class Command(BaseCommand):
                 str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
             ],
         }
-        children = [Child(name, cmd, logs / f"{name}.log") for name, cmd in commands.items()]
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(sys.path),
-            "PYTHONUNBUFFERED": "1",
-        }
-        stopping = False
+        return commands
 
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        for child in children:
-            child.start(env, root)
-        self.stdout.write(
-            f"Starting web, worker and beat (pids {', '.join(str(c.proc.pid) for c in children)}); "
-            f"their logs are in {self._shown(logs)}/."
-        )
-        url = local_url(addr)
+    def _supervise_all(
+        self,
+        children: list[Child],
+        env: dict,
+        root: Path,
+        url: str,
+        logs: Path,
+        no_demo_logins: bool,
+        stopping,
+    ) -> Child | None:
+        """Watch the children until Ctrl-C (``stopping()``) or one is hopeless (returned); say
+        where the site is once it answers. Every child is stopped on the way out."""
         announced = False
         next_probe = 0.0
         gave_up: Child | None = None
         try:
-            while not stopping and gave_up is None:
+            while not stopping() and gave_up is None:
                 now = time.monotonic()
                 for child in children:
                     gave_up = gave_up or self._supervise(child, now, env, root)
@@ -206,13 +234,7 @@ class Command(BaseCommand):
                 time.sleep(TICK_SECONDS)
         finally:
             self._stop_all(children)
-        if gave_up is not None:
-            self.stderr.write(
-                f"{gave_up.name} failed {MAX_FAST_FAILURES} times in a row, each time within "
-                f"{STABLE_SECONDS:.0f} s of its start; stopped everything. Last lines of "
-                f"{self._shown(gave_up.log_path)}:\n{gave_up.tail()}"
-            )
-            sys.exit(1)
+        return gave_up
 
     def _supervise(self, child: Child, now: float, env: dict, root: Path) -> Child | None:
         """Restart ``child`` if it exited (after its back-off); return it when it is hopeless."""
