@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+# The project's catalogues, and Django's month and weekday names in Tagalog (locale_calendar:
+# Django ships no Tagalog catalogue).
+PO := $(wildcard locale/*/LC_MESSAGES/django.po locale_calendar/*/LC_MESSAGES/django.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run test lint format bench messages browser-deps clean help
@@ -29,7 +31,7 @@ $(VENV)/.deps-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.deps-run
 
 # Translations: compile each catalogue with GNU gettext's msgfmt (installed when missing).
-locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+%/LC_MESSAGES/django.mo: %/LC_MESSAGES/django.po
 	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 	msgfmt --check -o $@ $<
 

@@ -101,3 +101,24 @@ def smtp_server(settings):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Reference rows an earlier transactional test's flush may have removed (loaded as the
+    data migrations load them; see tests/e2e/test_service_n.py)."""
+    import importlib
+
+    from django.apps import apps
+
+    from zairyu.reference import cache
+    from zairyu.reference.loader import load
+
+    base = importlib.import_module("zairyu.reference.migrations.0002_load_reference_data")
+    for model_name, file_name in base.FILES:
+        load(apps, model_name, file_name)
+    events = importlib.import_module(
+        "zairyu.reference.migrations.0004_load_procedures_fees_events_permissions"
+    )
+    events.forwards(apps, None)
+    cache.clear()

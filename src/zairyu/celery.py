@@ -4,6 +4,13 @@ Settings come from Django's (``CELERY_`` prefix). The default broker is a SQLite
 kombu's SQLAlchemy transport (``zairyu.core.broker``), so ``make run`` needs no broker server
 (docs/decisions/0007-embedded-background-work.md). Options follow DESIGN.md ("Verified on these
 machines").
+
+Three queues (docs/decisions/0009-urgent-queue.md): ``urgent`` for what a user waits for on a
+page (the receipt number) and the re-sending of refused wake-ups, ``mail`` for the outbox,
+``celery`` (the default) for everything else — registrations, bulk jobs, seals. A backlog of
+registrations therefore never stands in front of a receipt number or a mail: ``make run`` and
+deploy/ run a worker that consumes only ``urgent`` and ``mail``; a worker started without ``-Q``
+consumes all three.
 """
 
 import os
@@ -11,6 +18,7 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
+from kombu import Exchange, Queue
 
 from zairyu.core import broker
 
@@ -23,6 +31,15 @@ broker.register()  # sqla+… URLs: kombu's SQLAlchemy transport with SQLite mad
 # A publish the broker refuses is retried this often, briefly: the user's request waits for it.
 # Then core.work.enqueue_on_commit keeps the wake-up for beat to send again.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+# The tasks that do not go to the default queue (broker.DEFAULT, "celery").
+ROUTES = {
+    "zairyu.applications.receipt_number": broker.URGENT,
+    "zairyu.core.wake_missed": broker.URGENT,
+    "zairyu.mail.send": broker.MAIL,
+}
+# Beat's sweep of each queue (the default queue's keeps the name it had before the split).
+SWEEPS = {broker.DEFAULT: "sweep-work", broker.URGENT: "sweep-urgent", broker.MAIL: "sweep-mail"}
 
 app = Celery("zairyu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -38,6 +55,9 @@ def _configure(sender: Celery, **kwargs) -> None:
     conf.broker_connection_retry_on_startup = True
     conf.task_publish_retry_policy = PUBLISH_RETRY
     conf.timezone = "Asia/Tokyo"
+    conf.task_default_queue = broker.DEFAULT
+    conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in broker.QUEUES]
+    conf.task_routes = {task: {"queue": queue} for task, queue in ROUTES.items()}
     if conf.broker_url.startswith("filesystem://"):
         folder = settings.CELERY_BROKER_FOLDER
         for sub in ("queue", "processed", "control"):
@@ -57,9 +77,16 @@ def _configure(sender: Celery, **kwargs) -> None:
         # Above the longest task or countdown, so Redis does not hand a message out twice.
         conf.broker_transport_options = {"visibility_timeout": 2 * 3600}
     conf.beat_schedule = {
-        "sweep-work": {
-            "task": "zairyu.core.sweep",
-            "schedule": float(settings.ZAIRYU_SWEEP_SECONDS),
+        # One sweep per queue, run on that queue: each hands out the rows of the work that
+        # queue carries (core.work.register_sweeper), so none waits behind another's backlog.
+        **{
+            SWEEPS[queue]: {
+                "task": "zairyu.core.sweep",
+                "schedule": float(settings.ZAIRYU_SWEEP_SECONDS),
+                "kwargs": {"queue": queue},
+                "options": {"queue": queue},
+            }
+            for queue in broker.QUEUES
         },
         "housekeeping": {
             "task": "zairyu.core.housekeeping",

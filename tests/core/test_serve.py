@@ -1,10 +1,10 @@
 """``manage.py serve`` (make run) supervises its children (issue 15).
 
-Run as a real subprocess on a free port with the ``make run`` settings in a temporary var/:
-each child (web, worker, beat) killed with SIGKILL comes back with a line on the terminal, the
-site answers again, Ctrl-C stops everything and exits 0, the children's chatter is in var/log/
-and not on the terminal; a child that keeps failing at once makes ``serve`` give up with
-status 1.
+Run as a real subprocess on a free port with the ``make run`` settings in a temporary var/: each
+child (web, worker, beat, the urgent worker) killed with SIGKILL comes back with a line on the
+terminal, the site answers again, Ctrl-C stops everything and exits 0, the children's chatter is
+in var/log/ and not on the terminal; a child that keeps failing at once makes ``serve`` give up
+with status 1.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.conftest import free_port
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+CHILDREN = ("web", "worker", "beat", "urgent")  # in the order of serve's "pids a, b, c, d"
 
 
 def wait_for(predicate, timeout: float, what: str, log: Path | None = None) -> None:
@@ -97,8 +98,8 @@ class Serve:
     def pids(self) -> dict[str, int]:
         """Each child's current pid, as the terminal lines tell it."""
         text = self.text()
-        start = re.search(r"pids (\d+), (\d+), (\d+)", text)
-        found = dict(zip(("web", "worker", "beat"), map(int, start.groups()), strict=True))
+        start = re.search(r"pids (\d+), (\d+), (\d+), (\d+)", text)
+        found = dict(zip(CHILDREN, map(int, start.groups()), strict=True))
         for name, pid in re.findall(r"(\w+) restarted \(pid (\d+)\)", text):
             found[name] = int(pid)
         return found
@@ -115,7 +116,7 @@ def test_serve_restarts_each_killed_child_and_ctrl_c_stops_all(tmp_path):
     try:
         wait_for(lambda: "Zairyu is running" in serve.text(), 90, "the site", serve.out)
         first = serve.pids()
-        for name in ("worker", "beat", "web"):
+        for name in ("worker", "beat", "urgent", "web"):
             before = serve.pids()[name]
             os.kill(before, signal.SIGKILL)
             wait_for(
@@ -136,7 +137,7 @@ def test_serve_restarts_each_killed_child_and_ctrl_c_stops_all(tmp_path):
 
         serve.proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert serve.proc.wait(40) == 0
-        assert "Stopped web, worker and beat." in serve.text()
+        assert "Stopped web, workers and beat." in serve.text()
         wait_for(lambda: not any(alive(pid) for pid in now.values()), 10, "every child to end")
     finally:
         serve.stop()
@@ -146,6 +147,10 @@ def test_serve_restarts_each_killed_child_and_ctrl_c_stops_all(tmp_path):
     assert "GET /healthz" not in terminal  # no access log
     logs = serve.var / "log"
     assert "Task zairyu." in (logs / "worker.log").read_text()
+    urgent = (logs / "urgent.log").read_text()
+    # The urgent worker consumes the urgent and mail queues, and those only.
+    assert "urgent1@" in urgent and ".> urgent" in urgent and ".> mail" in urgent
+    assert ".> celery" not in urgent and ".> celery" in (logs / "worker.log").read_text()
     assert "Sending due task" in (logs / "beat.log").read_text()
     assert "GET /healthz" in (logs / "web.log").read_text()
 
@@ -165,4 +170,4 @@ def test_serve_gives_up_after_repeated_fast_failures_and_exits_1(tmp_path):
     assert text.count("web exited with status 1") == 4  # restarted four times, then given up
     assert "web failed 5 times in a row" in text
     assert "That port is already in use" in text  # the last lines of var/log/web.log
-    assert "Stopped web, worker and beat." in text
+    assert "Stopped web, workers and beat." in text

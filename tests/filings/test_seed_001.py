@@ -14,7 +14,7 @@ from zairyu.reference.models import NotificationEvent
 
 from .factories import days_ago, make_officer
 
-Q19_TEXT = "must be notified as well (001 Q19)"
+Q19_TEXT = "must be notified as well. In some cases"
 
 
 def start(client, code: str) -> str:

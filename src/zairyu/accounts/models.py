@@ -203,7 +203,7 @@ class OrganizationAccount(models.Model):
 
     An officer creates it from the paper form after checking the submitter's staff ID; the row
     records what was checked. ``active`` is True while the account is not deleted: one
-    organization holds at most one valid auth ID (004 Q26), enforced by a partial unique index,
+    organization holds at most one valid auth ID, enforced by a partial unique index,
     and a deleted account frees the organization to register again (004 Q27).
     """
 

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from zairyu.audit.services import audit_record
 from zairyu.cards.models import Person, ResidenceCard
-from zairyu.cards.selectors import card_match
+from zairyu.cards.selectors import TypedCardFace
 from zairyu.core import clock
 from zairyu.core.validators import PasswordPolicy
 from zairyu.mail.services import mail_queue
@@ -54,7 +54,7 @@ CARD_FIELDS = ("number", "roman_name", "nationality", "birth_date", "sex")
 
 
 @dataclass(frozen=True)
-class CardFace:
+class CardFace(TypedCardFace):
     """What the resident typed from the card face (already parsed by the form)."""
 
     number: str
@@ -62,15 +62,6 @@ class CardFace:
     nationality: str
     birth_date: dt.date
     sex: str
-
-    def match(self) -> ResidenceCard | None:
-        return card_match(
-            number=self.number,
-            roman_name=self.roman_name,
-            nationality=self.nationality,
-            birth_date=self.birth_date,
-            sex=self.sex,
-        )
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -29,6 +29,12 @@ def add_one_year(day: dt.date) -> dt.date:
     return days.add_years(day, 1)
 
 
+def first_validity(now: dt.datetime) -> dt.date:
+    """ID-4, ID-5, ID-6: an auth ID set up by its holder's initial password (service A staff,
+    filing agents, COE recipients) works for one year from that day in Japan."""
+    return add_one_year(now.astimezone(clock.TOKYO).date())
+
+
 def is_locked(user: User, *, now: dt.datetime | None = None) -> bool:
     """ID-14: five consecutive wrong passwords lock the ID for 24 hours."""
     now = now or clock.now()

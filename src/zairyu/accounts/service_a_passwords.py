@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from zairyu.audit.services import audit_record
-from zairyu.core import clock, days, ratelimit
+from zairyu.core import clock, ratelimit
 from zairyu.mail.services import mail_queue
 
 from . import rules, services
@@ -96,7 +96,7 @@ def service_a_initial_password_set(
     def complete(locked: User) -> None:
         ServiceARegistration.objects.filter(user=locked).update(completed_at=now)
         if locked.category == Category.COE_RECIPIENT:
-            locked.valid_until = days.add_years(now.astimezone(clock.TOKYO).date(), 1)
+            locked.valid_until = rules.first_validity(now)
             locked.save(update_fields=["valid_until"])
         audit_record(
             action="account.service_a_registration_completed",

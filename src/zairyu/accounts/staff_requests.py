@@ -38,14 +38,14 @@ from django.utils.translation import gettext_lazy, ngettext
 from zairyu.audit.services import audit_record
 from zairyu.cards.models import Organization
 from zairyu.cards.services import organization_create
-from zairyu.core import clock, days
+from zairyu.core import clock
 from zairyu.core.uploads import check_pdf
 from zairyu.core.validators import CorporateNumber
 from zairyu.mail.services import mail_queue
 from zairyu.reference.models import Prefecture
 from zairyu.reference.selectors import bureau_for_prefecture
 
-from . import services
+from . import rules, services
 from .attempts import RATE_WINDOW, RateLimited, count_service_a_registration_attempt
 from .models import (
     STAFF_DECISION,
@@ -585,7 +585,7 @@ def staff_initial_password_set(
             )
         except ValidationError as exc:
             raise ValidationError({"password": exc.error_list}) from exc
-        locked.valid_until = days.add_years(now.astimezone(clock.TOKYO).date(), 1)
+        locked.valid_until = rules.first_validity(now)
         locked.save(update_fields=["valid_until"])
         StaffAccount.objects.filter(user=locked).update(activated_at=now)
         audit_record(

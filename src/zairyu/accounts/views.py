@@ -105,7 +105,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except services.LoginRefused as refused:
             error = refusal_message(refused.code, refused.user)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="zairyu.accounts.backends.LockoutBackend")
             response = redirect(
                 next_url
                 if url_has_allowed_host_and_scheme(next_url, {request.get_host()})

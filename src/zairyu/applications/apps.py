@@ -7,14 +7,15 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("Residence applications (service A)")
 
     def ready(self) -> None:
+        from zairyu.core.broker import URGENT
         from zairyu.core.metrics import register_gauge
         from zairyu.core.work import register_housekeeper, register_sweeper
 
         from .services import draft_purge, receipt_sweep
 
         # submitted applications still without a receipt number (a lost broker message,
-        # a killed worker) are handed out again every ZAIRYU_SWEEP_SECONDS.
-        register_sweeper("applications_receipt", receipt_sweep)
+        # a killed worker) are handed out again, swept on the urgent queue like their task.
+        register_sweeper("applications_receipt", receipt_sweep, queue=URGENT)
         # drafts nobody saved for ZAIRYU_DRAFT_PURGE_DAYS are deleted daily.
         register_housekeeper("applications_drafts", draft_purge)
         register_gauge(

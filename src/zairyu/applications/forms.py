@@ -330,7 +330,7 @@ class Personal1Form(StepForm):
         required=False,
         help_text=_(
             "The request is handed in at the counter, so the card can then be received only at "
-            "the counter (002 Q5-4), unless the current card already shows the kanji name."
+            "the counter, unless the current card already shows the kanji name."
         ),
     )
 
@@ -515,8 +515,7 @@ class Step3Form(StepForm):
         label=_("Applicant's notification e-mail address"),
         help_text=_(
             "The applicant's own address: the receipt mails (provisional and receipt numbers) go "
-            "there too. If the applicant has none, an address where they can read the mails "
-            "(002 Q4-30)."
+            "there too. If the applicant has none, an address where they can read the mails."
         ),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
@@ -565,7 +564,7 @@ class PhotoForm(forms.Form):
         label=_("Face photo (JPEG)"),
         help_text=_(
             "JPEG (.jpg), at most 50 KB; the applicant alone, facing the front, no hat, no "
-            "background (002 Q4-6)."
+            "background."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,.jpg,.jpeg"}),
     )
@@ -606,7 +605,7 @@ class WithdrawalForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_(
             "A re-entry permit or a permission for other activity filed with this application "
-            "can be withdrawn on its own; the application itself then continues (002 Q4-33)."
+            "can be withdrawn on its own; the application itself then continues."
         ),
     )
     reason = forms.CharField(

@@ -313,6 +313,9 @@ class Application(models.Model):
     # --- background receipt-number assignment (zairyu.core.work) ---
     leased_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When the sweeper last woke it (core.work.wake_due; the first wake-up follows the commit
+    # of ``state_changed_at``).
+    woken_at = models.DateTimeField(null=True, blank=True)
 
     # --- timestamps ---
     created_at = models.DateTimeField(_("created at"))

@@ -227,7 +227,7 @@ def required_papers(application: Application) -> list[str]:
             str(
                 _lazy(
                     "The applicant's current residence card (the original). It is returned "
-                    "with its IC chip invalidated by punching (002 Q5-5)."
+                    "with its IC chip invalidated by punching."
                 )
             )
         )
@@ -254,7 +254,7 @@ def required_papers(application: Application) -> list[str]:
                 _lazy(
                     "This mail, shown on screen or printed, and the applicant's passport. The "
                     "applicant or you as the user of the system may collect it; nobody else "
-                    "can, and not while the applicant is abroad (002 Q7-2, Q7-3)."
+                    "can, and not while the applicant is abroad."
                 )
             )
         )

@@ -38,7 +38,7 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 
 from zairyu.accounts import otp
-from zairyu.accounts.models import BACK_OFFICE_CATEGORIES, User
+from zairyu.accounts.models import BACK_OFFICE_CATEGORIES, OrganizationAccount, User
 from zairyu.accounts.officers import (  # noqa: F401 - the policy, re-exported for the pages
     ADMINISTRATOR_GROUP,
     BACK_OFFICE_ROLES,
@@ -122,9 +122,12 @@ def accounts_in_jurisdiction(user) -> QuerySet[User]:
         | (~Exists(valid) & Exists(cards.filter(prefecture__bureau_id__in=bureaus)))
     )
     no_address = Q(person__isnull=True)
+    # The organization link is asked per account (EXISTS, through its unique index) rather than
+    # joined: the join made PostgreSQL read every organization to hash them (issue 17).
+    linked = OrganizationAccount.objects.filter(user=OuterRef("pk"))
     return accounts.filter(
-        Q(organization_account__organization__bureau_id__in=bureaus)
-        | (Q(organization_account__isnull=True) & (resident_here | no_address))
+        Exists(linked.filter(organization__bureau_id__in=bureaus))
+        | (~Exists(linked) & (resident_here | no_address))
     )
 
 

@@ -329,7 +329,7 @@ def account_auth_id_notify(request: HttpRequest, account_id: int) -> HttpRespons
         form_class=forms.StaffIdCheckForm,
         title=_("Mail a forgotten auth ID"),
         intro=_(
-            "The auth ID is mailed to the address registered for the organization (004 Q29). "
+            "The auth ID is mailed to the address registered for the organization. "
             "If the submitter asked for it, you may also write it on a copy of the request."
         ),
         button=_("Mail the auth ID"),
@@ -361,7 +361,7 @@ def account_auth_id_reissue(request: HttpRequest, account_id: int) -> HttpRespon
         title=_("Re-issue a void auth ID"),
         intro=_(
             "The organization re-submitted the registration form because its auth ID became "
-            "void (004 Q27). Type the password written on the form; the auth ID is valid again "
+            "void. Type the password written on the form; the auth ID is valid again "
             "from today, and the mail goes out the next day."
         ),
         button=_("Re-issue the auth ID"),
@@ -381,7 +381,7 @@ def account_unlock(request: HttpRequest, account_id: int) -> HttpResponse:
         title=_("Lift the lock"),
         intro=_(
             "The auth ID is locked for 24 hours after five wrong passwords or codes. "
-            "Organizations cannot lift a lock themselves (004 Q35)."
+            "Organizations cannot lift a lock themselves."
         ),
         button=_("Lift the lock"),
         act=lambda account, form: account_services.unlock(

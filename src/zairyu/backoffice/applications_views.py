@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -130,7 +130,7 @@ class DocumentsForm(OfficerForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
             "What the filer must add, e.g. the employment contract. It is mailed as written "
-            "here, and re-attachment opens for the filer (002 Q4-5)."
+            "here, and re-attachment opens for the filer."
         ),
     )
 
@@ -379,20 +379,13 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(initial=criteria or {})
     page = None
     if criteria:
-        results = _visible(request)
-        number = criteria.get("number", "").strip()
-        if number:
-            results = results.filter(
-                Q(receipt_number__icontains=number) | Q(provisional_number__icontains=number)
-            )
-        name = criteria.get("name", "").strip().upper().replace(",", " ")
-        for part in name.split():
-            results = results.filter(applicant_name__icontains=part)
-        if criteria.get("state"):
-            results = results.filter(state=criteria["state"])
-        page = Paginator(results.order_by("-submitted_at", "-id"), PAGE_SIZE).get_page(
-            request.GET.get("page")
+        results = selectors.officer_search(
+            _visible(request),
+            number=criteria.get("number", ""),
+            name=criteria.get("name", ""),
+            state=criteria.get("state", ""),
         )
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
         _audit_listing(request, page, list_name="search", criteria=criteria)
     return render(
         request,

@@ -90,7 +90,7 @@ class WithdrawForm(OfficerForm):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
-            "E.g. the filer's request received at the counter on 2026-04-01 (001 Q74). The "
+            "E.g. the filer's request received at the counter on 2026-04-01. The "
             "filer is told by mail."
         ),
     )

@@ -28,8 +28,8 @@ def _instructions(kind: RowKind, columns: list[Column], *, error_file: bool) -> 
         kind.description,
         _(
             "Fill in one row per person under the header row of the first sheet, at most "
-            "%(max)d rows per file (001 Q77). Keep the header row as it is; do not add, remove "
-            "or rename columns. Save the file as .xlsx, or as CSV (UTF-8 or Shift_JIS)."
+            "%(max)d rows per file. Keep the header row as it is; do not add, remove "
+            "or rename columns. Save the file as.xlsx, or as CSV (UTF-8 or Shift_JIS)."
         )
         % {"max": settings.ZAIRYU_BULK_MAX_ROWS},
         _(

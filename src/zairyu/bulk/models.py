@@ -99,9 +99,12 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("uploaded at"))
     state_changed_at = models.DateTimeField(_("state changed at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    # Background work (zairyu.core.work): the claim's lease and the attempts so far.
+    # Background work (zairyu.core.work): the claim's lease and the attempts so far; when the
+    # sweeper last woke it (core.work.wake_due; the first wake-up follows the commit of
+    # ``state_changed_at``).
     leased_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    woken_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("bulk filing")

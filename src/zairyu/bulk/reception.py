@@ -287,8 +287,8 @@ def _receive(job: Job, kind: RowKind | None) -> Job | None:
             raise ReceptionError(
                 [
                     _(
-                        "The file has %(count)d rows; at most %(max)d can be filed at once "
-                        "(001 Q77). Split it into files of %(max)d rows or fewer."
+                        "The file has %(count)d rows; at most %(max)d can be filed at once. "
+                        "Split it into files of %(max)d rows or fewer."
                     )
                     % {"count": len(sheet.rows), "max": settings.ZAIRYU_BULK_MAX_ROWS}
                 ],

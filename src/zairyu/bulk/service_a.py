@@ -66,10 +66,10 @@ class ServiceAKind(RowKind):
     @property
     def description(self) -> str:
         return _(
-            "One row per applicant, all for this procedure and the status chosen for the file "
-            "(002 Q4-23). Complete rows become applications in “Entered (not yet submitted)”; "
+            "One row per applicant, all for this procedure and the status chosen for the file. "
+            "Complete rows become applications in “Entered (not yet submitted)”; "
             "rows with errors become applications in “Error (bulk registration)” that you can "
-            "view and delete (002 Q4-25). Documents and the photo are added to each application "
+            "view and delete. Documents and the photo are added to each application "
             "before it is submitted."
         )
 

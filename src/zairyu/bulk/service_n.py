@@ -17,7 +17,6 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from zairyu.accounts.forms_resident import CardFaceForm
@@ -31,8 +30,8 @@ from zairyu.filings import services as filing_services
 from zairyu.filings.labels import local_name
 from zairyu.filings.models import Filing, FilingState
 from zairyu.filings.selectors import organization_of, registered_resident_accounts_many
-from zairyu.reference import cache as reference_cache
 from zairyu.reference.models import NotificationEvent
+from zairyu.reference.selectors import notification_event, notification_events
 
 from .kinds import (
     CellError,
@@ -76,12 +75,10 @@ class MatchedRosterLine(filing_services.RosterLine):
 
 def _event(code: str) -> NotificationEvent:
     """The event with its items and statuses, through the reference cache (read only)."""
-    return reference_cache.cached(
-        ("bulk.event", code),
-        lambda: NotificationEvent.objects.prefetch_related(
-            "lines__item", "lines__not_for_statuses", Prefetch("statuses")
-        ).get(pk=code),
-    )
+    event = notification_event(code)
+    if event is None:
+        raise NotificationEvent.DoesNotExist(code)
+    return event
 
 
 def _face_kwargs(face: filing_services.CardFace, *, prefecture: bool) -> dict:
@@ -308,7 +305,7 @@ class ProxyKind(_PerRowKind):
     def description(self) -> str:
         return _(
             "Art. 19-16 on the residents' request: every resident listed must be registered "
-            "with this system (001 Q78). Blank organization columns take your organization's "
+            "with this system. Blank organization columns take your organization's "
             "registered name and address."
         )
 
@@ -515,9 +512,7 @@ def _not_a_student() -> list[CellError]:
 
 def service_n_kinds():
     """One kind per Art. 19-17 event and per event an organization files for residents."""
-    events = NotificationEvent.objects.prefetch_related(
-        "lines__item", "lines__not_for_statuses"
-    ).order_by("sort_order", "code")
+    events = sorted(notification_events(), key=lambda e: (e.sort_order, e.pk))
     kinds: list[RowKind] = []
     proxies: list[RowKind] = []
     for event in events:

@@ -82,7 +82,7 @@ class ServiceOSheetKind(RowKind):
     def description(self) -> str:
         return _(
             "One row per %(person)s; the rows of one file make ONE filing of up to %(limit)s "
-            "people (004 Q14). The filing's own items are entered once on the upload page."
+            "people. The filing's own items are entered once on the upload page."
         ) % {"person": self._person(), "limit": self.max_people}
 
     @property

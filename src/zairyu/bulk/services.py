@@ -32,7 +32,7 @@ from zairyu.audit.services import audit_record
 from zairyu.core import clock
 from zairyu.core.db import update_rows
 from zairyu.core.memory import gc_paused
-from zairyu.core.work import claim, lease_until
+from zairyu.core.work import claim, lease_until, wake_due
 from zairyu.reference import cache as reference_cache
 
 from .error_files import (
@@ -234,19 +234,18 @@ def _mark(batch: list[JobRow], now) -> None:
 
 
 def bulk_sweep(*, limit: int = 100) -> int:
-    """Re-enqueue jobs still received/processing whose lease ran out or whose task never ran."""
+    """Wake again jobs still received/processing whose task never ran or whose worker died: not
+    claimed (or the lease ran out) and not woken for ``ZAIRYU_WAKE_GRACE_SECONDS``
+    (``core.work.wake_due``: a job woken more recently is still queued behind other work)."""
     from .tasks import bulk_process_task
 
-    now = clock.now()
-    grace = now - _grace()
-    ids = list(
-        Job.objects.filter(state__in=[JobState.RECEIVED, JobState.PROCESSING])
-        .filter(Q(leased_until__lt=now) | Q(leased_until__isnull=True, state_changed_at__lt=grace))
-        .values_list("pk", flat=True)[:limit]
+    return wake_due(
+        Job.objects.filter(_ready(clock.now())),
+        bulk_process_task,
+        grace_seconds=settings.ZAIRYU_WAKE_GRACE_SECONDS,
+        since="state_changed_at",
+        limit=limit,
     )
-    for pk in ids:
-        bulk_process_task.delay(pk)
-    return len(ids)
 
 
 def bulk_error_delete(*, user: User, row_id: int, request: HttpRequest | None = None) -> None:
@@ -324,9 +323,3 @@ def bulk_purge(*, now=None, batch: int = 500) -> int:
                 after={"jobs": ids, "retention_days": days, "before": cutoff.isoformat()},
             )
         total += len(ids)
-
-
-def _grace():
-    import datetime as dt
-
-    return dt.timedelta(seconds=settings.ZAIRYU_WORK_LEASE_SECONDS)

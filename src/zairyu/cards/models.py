@@ -304,11 +304,11 @@ class ResidenceCard(models.Model):
                 name="cards_invalidated_has_time",
             ),
         ]
-        # PostgreSQL also has a trigram GIN index on roman_name for the partial-name search
-        # (migration 0002, created only on PostgreSQL). The reference-data foreign keys have no
-        # index of their own: no query selects cards by nationality, prefecture or status
-        # alone, and on PostgreSQL each would be two indexes (one varchar_pattern_ops) that
-        # every insert of a national import pays for.
+        # PostgreSQL also has trigram GIN indexes on roman_name (migration 0002) and kanji_name
+        # (migration 0006) for the partial-name search, created only on PostgreSQL. The reference-
+        # data foreign keys have no index of their own: no query selects cards by nationality,
+        # prefecture or status alone, and on PostgreSQL each would be two indexes (one
+        # varchar_pattern_ops) that every insert of a national import pays for.
 
     def __str__(self) -> str:
         # Also the object name the audit trail keeps: never the number in full (SEC-3).
@@ -396,6 +396,11 @@ class Organization(models.Model):
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         ordering = ["name", "id"]
+        indexes = [
+            # The officers' service O search by registration number (issue 17). On PostgreSQL
+            # the name has a trigram index too (migration 0006) for the search by part of it.
+            models.Index(fields=["rso_registration_number"], name="cards_org_rso_number_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

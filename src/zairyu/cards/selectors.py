@@ -16,6 +16,23 @@ from . import normalise
 from .models import Person, ResidenceCard
 
 
+class TypedCardFace:
+    """Mixin for what a user typed from a card face (``number``, ``roman_name``, ``nationality``,
+    ``birth_date``, ``sex``, and ``prefecture`` where the form asks for it): the one way such a
+    face is matched against the register (``card_match``)."""
+
+    def match(self) -> ResidenceCard | None:
+        extra = {"prefecture": self.prefecture} if hasattr(self, "prefecture") else {}
+        return card_match(
+            number=self.number,
+            roman_name=self.roman_name,
+            nationality=self.nationality,
+            birth_date=self.birth_date,
+            sex=self.sex,
+            **extra,
+        )
+
+
 def _code(value) -> str | None:
     """Accept a reference row or its code."""
     if value is None:
@@ -248,9 +265,11 @@ def person_cards(person: Person) -> QuerySet[ResidenceCard]:
     return ResidenceCard.objects.filter(person=person).order_by("-issued_on", "-id")
 
 
-def person_current_card(person: Person) -> ResidenceCard | None:
-    """The person's card that is valid and not expired today, or None."""
-    return ResidenceCard.objects.filter(person=person).current().first()
+def person_current_card(person: Person, *related: str) -> ResidenceCard | None:
+    """The person's card that is valid and not expired today, or None; ``related``: relations
+    to read with it (``select_related``)."""
+    cards = ResidenceCard.objects.filter(person=person).current()
+    return (cards.select_related(*related) if related else cards).first()
 
 
 def card_history(card: ResidenceCard) -> QuerySet[AuditEvent]:

@@ -3,7 +3,7 @@
 A message is a row that becomes visible when the INSERT that writes it commits, so a worker can
 never read half of one (the filesystem transport could: celery/kombu#1551, a worker dead of
 ``JSONDecodeError``). ``zairyu.celery`` registers this transport for ``sqla+…`` URLs; it is
-kombu's own with four additions (docs/decisions/0007-embedded-background-work.md):
+kombu's own with five additions (docs/decisions/0007-embedded-background-work.md, 0009):
 
 - ``polling_interval`` (how often an idle worker looks for a message) is taken out of the options
   before they reach ``create_engine``, which refuses unknown keywords;
@@ -12,7 +12,14 @@ kombu's own with four additions (docs/decisions/0007-embedded-background-work.md
 - a process forked from one that had connections (Celery's pool workers) opens its own: SQLite
   connections must not cross a fork;
 - delivered messages are deleted (kombu keeps them, marked invisible, for ever), at most once a
-  minute by the consuming worker, so the table a worker polls stays small.
+  minute by the consuming worker, so the table a worker polls stays small;
+- a worker whose pool is full (its prefetch reached) looks for a free slot every
+  ``QOS_WAIT_SECONDS`` instead of sleeping the polling interval as if the queues were empty: kombu
+  slept 0.2 s after every task, which capped a worker at ``concurrency`` tasks per 0.2 s
+  whatever the tasks cost (10 a second with 2 processes; issue 17).
+
+The queues (``QUEUES``, routed in ``zairyu.celery``; docs/decisions/0009-urgent-queue.md) are
+created up front by ``prepare``.
 """
 
 from __future__ import annotations
@@ -21,12 +28,23 @@ import contextlib
 import os
 import sqlite3
 import time
+from queue import Empty
 
 from kombu.transport import sqlalchemy as kombu_sqlalchemy
 from sqlalchemy import create_engine, event
 
 BUSY_TIMEOUT_MS = 5_000
 PRUNE_EVERY_SECONDS = 60.0
+QOS_WAIT_SECONDS = 0.01
+
+# The queues (docs/decisions/0009-urgent-queue.md): what a user waits for on a page (receipt
+# numbers) goes to URGENT, mails to MAIL, everything else (registrations, bulk jobs, seals) to
+# DEFAULT, Celery's default queue. ``zairyu.celery`` routes the tasks; a worker started without
+# ``-Q`` consumes all three.
+URGENT = "urgent"
+MAIL = "mail"
+DEFAULT = "celery"
+QUEUES = (URGENT, MAIL, DEFAULT)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -91,6 +109,30 @@ class Channel(kombu_sqlalchemy.Channel):
 class Transport(kombu_sqlalchemy.Transport):
     Channel = Channel
 
+    def drain_events(self, connection, timeout=None):
+        """kombu's loop, with one change: when nothing was delivered because every consuming
+        channel has its prefetch taken (the pool is busy), look again in ``QOS_WAIT_SECONDS``
+        (an in-memory check) rather than after the polling interval, so the next message goes
+        out as soon as a task is acknowledged. Empty queues are still polled every interval."""
+        started = time.monotonic()
+        while True:
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+            except Empty:
+                elapsed = time.monotonic() - started
+                if timeout is not None and elapsed >= timeout:
+                    raise TimeoutError from None  # socket.timeout, which kombu raises
+                wait = self.polling_interval if self._room() else QOS_WAIT_SECONDS
+                if wait is not None:
+                    time.sleep(min(wait, timeout - elapsed) if timeout else wait)
+            else:
+                return
+
+    def _room(self) -> bool:
+        """Whether a consuming channel may take a message (so "empty" meant the queues)."""
+        consuming = [channel for channel in self.channels if channel._consumers]
+        return not consuming or any(channel.qos.can_consume() for channel in consuming)
+
 
 def _forget_connections_after_fork() -> None:
     """In a forked child, drop the engines (and their SQLite connections) of the parent."""
@@ -120,8 +162,8 @@ def sqlite_path(url: str) -> str | None:
 
 
 def prepare(url: str) -> None:
-    """Create the SQLite broker's folder and tables up front (once, before workers and beat
-    start together and race to create them). Other brokers: nothing to do."""
+    """Create the SQLite broker's folder, tables and queues up front (once, before the workers
+    and beat start together and race to create them). Other brokers: nothing to do."""
     path = sqlite_path(url)
     if path is None:
         return
@@ -132,4 +174,5 @@ def prepare(url: str) -> None:
 
     with Connection(url) as connection:
         channel = connection.default_channel
-        channel._new_queue("celery")
+        for queue in QUEUES:
+            channel._new_queue(queue)

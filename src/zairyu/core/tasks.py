@@ -4,9 +4,10 @@ from .work import run_housekeeping, run_sweepers, wake_missed
 
 
 @shared_task(name="zairyu.core.sweep", ignore_result=True)
-def sweep() -> dict[str, int]:
-    """Re-enqueue rows that are due or whose worker died (runs from Celery beat)."""
-    return run_sweepers()
+def sweep(queue: str | None = None) -> dict[str, int]:
+    """Re-enqueue rows that are due or whose worker died (runs from Celery beat, once per queue
+    on that queue: the sweepers of ``queue``, or all)."""
+    return run_sweepers(queue)
 
 
 @shared_task(name="zairyu.core.housekeeping", ignore_result=True)

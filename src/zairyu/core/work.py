@@ -6,7 +6,8 @@ A unit of work is a row with a state. The transaction that creates it also commi
 work, and moves the row to a final state. A claim carries a lease: if the worker dies (kill -9,
 machine lost, broker message lost), the lease runs out and the periodic sweeper hands the row out
 again. Work is therefore done at least once and, because each task re-reads the row's state and
-finishes with a conditional update, its effects land once.
+finishes with a conditional update, its effects land once. The sweeper never wakes a row whose
+wake-up is still queued (``wake_due``): a backlog is not lengthened by copies of what it holds.
 
 A broker that refuses the wake-up (down, unreachable) does not fail the request whose rows
 committed: the wake-up is logged, counted and kept (``MissedWakeUp``), and beat's
@@ -22,27 +23,94 @@ from django.conf import settings
 from django.db import models, transaction
 
 from . import clock
+from .broker import DEFAULT
 
 log = logging.getLogger(__name__)
 
 _sweepers: dict[str, Callable[[], int]] = {}
+_sweeper_queues: dict[str, str] = {}
 
 
-def register_sweeper(name: str, sweeper: Callable[[], int]) -> None:
-    """Register a function that re-enqueues an app's due or abandoned rows; returns a count."""
+def register_sweeper(name: str, sweeper: Callable[[], int], *, queue: str = DEFAULT) -> None:
+    """Register a function that re-enqueues an app's due or abandoned rows; returns a count.
+
+    ``queue`` is the queue its rows' tasks go to: beat sweeps each queue on that queue
+    (``zairyu.celery``), so a backlog in one delays no other's recovery."""
     _sweepers[name] = sweeper
+    _sweeper_queues[name] = queue
 
 
-def run_sweepers() -> dict[str, int]:
-    """Run every registered sweeper; one failing does not stop the others."""
+def run_sweepers(queue: str | None = None) -> dict[str, int]:
+    """Run the registered sweepers (of ``queue``, or all); one failing does not stop the others."""
     counts: dict[str, int] = {}
     for name, sweeper in sorted(_sweepers.items()):
+        if queue is not None and _sweeper_queues.get(name) != queue:
+            continue
         try:
             counts[name] = sweeper()
         except Exception:
             log.exception("sweeper %s failed", name)
             counts[name] = -1
     return counts
+
+
+def wake_due(
+    rows: models.QuerySet,
+    task,
+    *,
+    grace_seconds: float,
+    since: str | None = None,
+    order_by: tuple[str, ...] = ("pk",),
+    limit: int = 1000,
+) -> int:
+    """A sweeper's wake-ups: publish ``task(pk)`` for the rows of ``rows`` (the sweeper's: not
+    claimed, or claimed by a worker whose lease ran out) whose last wake-up is not waiting in
+    the broker any more, record when (``woken_at``) and return how many were woken.
+
+    A row's last wake-up is ``woken_at`` (set here) or, when later, its ``since`` field: the
+    moment it entered its ready state, in the transaction whose commit published its first
+    wake-up (``enqueue_on_commit``). That wake-up was taken when a worker claimed the row after
+    it (``leased_until`` minus the lease is the claim): the worker died, the row is woken at
+    once. Not taken, it is presumably still queued, behind other work, for ``grace_seconds``:
+    waking the row again would only add a duplicate to that backlog (issue 17: 8,000 tasks for
+    7,000 filings). After the grace its message counts as lost (a broker restarted empty) and
+    the row is woken again.
+
+    The wake-up is recorded before it is published, so that a worker quick enough to finish
+    (or to fail and wait for a retry: ``woken_at`` emptied) before the sweeper moves on keeps
+    what it wrote. Publishing stops at the first refusal (the broker is down): the rows not
+    published are recorded as not woken, for the next sweep, and the error is raised.
+    """
+    now = clock.now()
+    due = _wake_up_not_waiting(now - dt.timedelta(seconds=grace_seconds), since)
+    ids = list(rows.filter(due).order_by(*order_by).values_list("pk", flat=True)[:limit])
+    _mark_woken(rows.model, ids, now)
+    for n, pk in enumerate(ids):
+        try:
+            task.delay(pk)
+        except Exception:
+            _mark_woken(rows.model, ids[n:], None)
+            raise
+    return len(ids)
+
+
+def _wake_up_not_waiting(cutoff: dt.datetime, since: str | None) -> models.Q:
+    """Rows whose last wake-up was taken by a claim, or was published before ``cutoff``."""
+    lease = dt.timedelta(seconds=settings.ZAIRYU_WORK_LEASE_SECONDS)
+    Q, F = models.Q, models.F
+    old = Q(woken_at__isnull=True) | Q(woken_at__lte=cutoff)
+    taken = Q(leased_until__isnull=False) & (
+        Q(woken_at__isnull=True) | Q(leased_until__gte=F("woken_at") + lease)
+    )
+    if since is not None:
+        old &= Q(**{f"{since}__lte": cutoff})
+        taken &= Q(leased_until__gte=F(since) + lease)
+    return old | taken
+
+
+def _mark_woken(model: type[models.Model], ids: list[int], at: dt.datetime | None) -> None:
+    for start in range(0, len(ids), 500):
+        model._base_manager.filter(pk__in=ids[start : start + 500]).update(woken_at=at)
 
 
 _housekeepers: dict[str, Callable[[], int]] = {}

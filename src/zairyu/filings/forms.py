@@ -46,7 +46,7 @@ def _help(code: str) -> str:
         "end_date": _("The day the acceptance ended (not in the future)."),
         "activity_place": _(
             "Only when the actual place of activity differs from the organization's address, "
-            "e.g. a branch office (001 Q70). Optional."
+            "e.g. a branch office. Optional."
         ),
         "new_activity": _("The activity there, e.g. システム開発 (system development)."),
         "activity": _("The resident's activity at the organization, e.g. 研究 (research)."),
@@ -292,8 +292,8 @@ class ProxyFilingForm(ItemsMixin, ResidentFaceForm):
     requested_by_resident = forms.BooleanField(
         label=_("The resident asked us to file this notification for them"),
         help_text=_(
-            "An organization files a resident's notification only on the resident's request "
-            "(001 Q20). The resident sees it in their history and gets the mails."
+            "An organization files a resident's notification only on the resident's request. "
+            "The resident sees it in their history and gets the mails."
         ),
     )
 

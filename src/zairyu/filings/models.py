@@ -94,6 +94,7 @@ class Filing(models.Model):
         verbose_name=_("notification"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta (filings_search_idx)
     )
     state = models.CharField(
         _("state"), max_length=20, choices=FilingState.choices, default=FilingState.REGISTERING
@@ -104,6 +105,7 @@ class Filing(models.Model):
         verbose_name=_("filed by"),
         on_delete=models.PROTECT,
         related_name="filings",
+        db_index=False,  # see Meta (filings_filer_idx)
     )
     organization = models.ForeignKey(
         "cards.Organization",
@@ -112,6 +114,7 @@ class Filing(models.Model):
         null=True,
         blank=True,
         related_name="filings",
+        db_index=False,  # see Meta (filings_org_idx)
     )
     # Whose notification it is (Art. 19-16): the resident's account sees it in their history,
     # also when the organization filed it for them (NF-4).
@@ -122,6 +125,7 @@ class Filing(models.Model):
         null=True,
         blank=True,
         related_name="resident_filings",
+        db_index=False,  # see Meta (filings_resident_idx)
     )
     # The person and card the notification is about (empty for a roster, which lists many).
     person = models.ForeignKey(
@@ -145,6 +149,7 @@ class Filing(models.Model):
         verbose_name=_("bureau with jurisdiction"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta (filings_bureau_idx)
     )
     event_date = models.DateField(_("date of the event"))
     deadline = models.DateField(_("deadline"))
@@ -153,8 +158,8 @@ class Filing(models.Model):
     # reads the blind index of the resident's card number beside it.
     content = EncryptedJSONField(_("content"))
     card_number_index = BlindIndexField(
-        source="resident_card_number", purpose="card-number", null=True, db_index=True
-    )
+        source="resident_card_number", purpose="card-number", null=True, db_index=False
+    )  # indexed in Meta (one b-tree; db_index would add a useless LIKE one on PostgreSQL)
     # SHA-256 of what makes two filings "identical" (NF-6, 001 Q73); see rules.content_digest.
     digest = models.CharField(max_length=64)
     # One per input form shown: a re-sent form or the back button finds the same filing.
@@ -178,21 +183,43 @@ class Filing(models.Model):
         related_name="+",
     )
     review_note = models.CharField(_("review note"), max_length=500, blank=True)
-    # Background registration (zairyu.core.work): the claim's lease and the attempts so far.
+    # Background registration (zairyu.core.work): the claim's lease and the attempts so far;
+    # when the sweeper last woke it (core.work.wake_due; the first wake-up follows the commit
+    # of ``state_changed_at``).
     leased_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    woken_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-filed_at", "-id"]
+        # The foreign keys that lead one of these indexes have no index of their own (issue
+        # 17): it would be a second index (two for a code: varchar_pattern_ops) that every
+        # insert of 10M filings pays for and no query needs.
         indexes = [
             # History pages: a filer's and a resident's filings, newest first.
             models.Index(fields=["filer", "-filed_at"], name="filings_filer_idx"),
             models.Index(fields=["resident_account", "-filed_at"], name="filings_resident_idx"),
             models.Index(fields=["organization", "-filed_at"], name="filings_org_idx"),
-            # The back office: a bureau's filings by state (the error queue).
-            models.Index(fields=["bureau", "state", "-filed_at"], name="filings_bureau_idx"),
+            # The officers' search (BO-4, selectors.filing_search; issue 17): by notification,
+            # by state, by filing dates, in the officer's bureaus, newest first. Each index
+            # leads with what the search names and continues in the search's order (filing
+            # date, then time), so a page reads 25 rows and the count reads the index alone.
+            # A bureau's filings by state, also the error queue:
+            models.Index(
+                fields=["bureau", "state", "-filed_on", "-filed_at"], name="filings_bureau_idx"
+            ),
+            models.Index(
+                fields=["event", "-filed_on", "-filed_at", "state", "bureau"],
+                name="filings_search_idx",
+            ),
+            models.Index(
+                fields=["state", "-filed_on", "-filed_at", "bureau"], name="filings_state_idx"
+            ),
+            models.Index(fields=["-filed_on", "-filed_at", "bureau"], name="filings_filed_idx"),
+            # The search by card number (SEC-3: the blind index of the number in the content).
+            models.Index(fields=["card_number_index"], name="filings_card_number_idx"),
             # Same-day identical filings (NF-6).
             models.Index(fields=["digest", "filed_on"], name="filings_identical_idx"),
             # The sweeper: filings still registering.

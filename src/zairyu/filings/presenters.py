@@ -9,8 +9,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from zairyu.cards.models import Sex
-from zairyu.reference.models import NotificationEvent, NotificationItem, Status
-from zairyu.reference.selectors import nationality_name
+from zairyu.reference import cache
+from zairyu.reference.models import NotificationEvent, NotificationItem
+from zairyu.reference.selectors import (
+    nationality_name,
+    notification_event,
+    statuses_by_code,
+)
 
 from . import rules
 from .labels import local_name
@@ -44,7 +49,8 @@ def stored_items(items: dict) -> dict[str, str]:
 
 def _common_labels() -> dict[str, str]:
     """The common items' names (reference data) in the active language."""
-    return {item.code: local_name(item) for item in NotificationItem.objects.filter(common=True)}
+    items = cache.cached("common_items", lambda: list(NotificationItem.objects.filter(common=True)))
+    return {item.code: local_name(item) for item in items}
 
 
 def common_label(code: str) -> str:
@@ -61,7 +67,7 @@ def resident_rows(snapshot: dict | None) -> list[tuple[str, str]]:
     name = snapshot.get("roman_name", "")
     if snapshot.get("kanji_name"):
         name = f"{name}（{snapshot['kanji_name']}）"
-    status = Status.objects.filter(pk=snapshot.get("status")).first()
+    status = statuses_by_code().get(snapshot.get("status"))
     sex = snapshot.get("sex", "")
     values = {
         "card_number": snapshot.get("card_number", ""),
@@ -80,7 +86,9 @@ def item_rows(event: NotificationEvent, items: dict) -> list[tuple[str, str]]:
     """The event's items as filed, in the event's order, then the extras (corporate numbers)."""
     rows = []
     seen = set()
-    for item in rules.event_items(event):
+    # The event as the reference cache holds it, with its lines (the filing's own event row was
+    # read without them).
+    for item in rules.event_items(notification_event(event.pk) or event):
         if item.code not in items:
             continue
         value = items[item.code]

@@ -82,9 +82,7 @@ def render_receipt(filing: Filing) -> bytes:  # noqa: C901 - a debt (docs/archit
     if organization:
         out.row("届出をした所属機関", "Filed by", organization.get("name", ""))
         if filing.filed_as == "proxy":
-            out.text(
-                "中長期在留者からの依頼に基づく届出 / Filed on the resident's request (001 Q20)"
-            )
+            out.text("中長期在留者からの依頼に基づく届出 / Filed on the resident's request")
     content = filing.content
     if content.get("resident"):
         out.heading("中長期在留者 / Resident")

@@ -19,7 +19,11 @@ from django.utils.translation import pgettext_lazy
 from zairyu.cards.models import Organization, ResidenceCard
 from zairyu.core import days
 from zairyu.reference.models import NotificationEvent, Status
-from zairyu.reference.selectors import notification_events_for_status
+from zairyu.reference.selectors import (
+    notification_event,
+    notification_events,
+    notification_events_for_status,
+)
 
 ART_19_16 = NotificationEvent.Article.ART_19_16
 ART_19_17 = NotificationEvent.Article.ART_19_17
@@ -157,15 +161,13 @@ def also_to_file(event: NotificationEvent) -> NotificationEvent | None:
     code = ALSO_TO_FILE.get(event.pk)
     if code is None:
         return None
-    return NotificationEvent.objects.filter(pk=code, article=ART_19_16).first()
+    event = notification_event(code)
+    return event if event is not None and event.article == ART_19_16 else None
 
 
 def proxy_events() -> list[NotificationEvent]:
     """Return the Art. 19-16 events an organization may file for a resident (NF-4)."""
-    events = NotificationEvent.objects.filter(article=ART_19_16).prefetch_related(
-        "lines__item", "lines__not_for_statuses"
-    )
-    return [e for e in events if is_proxy_event(e)]
+    return [e for e in notification_events() if is_proxy_event(e)]
 
 
 def is_proxy_event(event: NotificationEvent) -> bool:
@@ -185,10 +187,13 @@ def organization_events(organization: Organization) -> list[NotificationEvent]:
     kinds = organization_event_kinds(organization)
     if not kinds:
         return []
-    return list(
-        NotificationEvent.objects.filter(article=ART_19_17, organization_kind__in=kinds)
-        .prefetch_related("lines__item", "lines__not_for_statuses", "statuses")
-        .order_by("sort_order", "code")
+    return sorted(
+        (
+            e
+            for e in notification_events()
+            if e.article == ART_19_17 and e.organization_kind in kinds
+        ),
+        key=lambda e: (e.sort_order, e.pk),
     )
 
 

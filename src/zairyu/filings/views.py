@@ -26,6 +26,7 @@ from zairyu.accounts.models import Category
 from zairyu.core import clock, days
 from zairyu.core.forms import add_service_errors
 from zairyu.reference.models import NotificationEvent
+from zairyu.reference.selectors import notification_event
 
 from . import forms, presenters, receipt, rules, selectors, services
 from .errors import error_message
@@ -122,14 +123,17 @@ def _as_querydict(data: dict) -> QueryDict:
 # --- which events a user may file ---------------------------------------------------------------
 
 
+def _resident_card(request: HttpRequest):
+    """The signed-in resident's current card, read once per request (several parts of a page
+    ask for it)."""
+    if not hasattr(request, "_zairyu_resident_card"):
+        request._zairyu_resident_card = selectors.resident_card(request.user)
+    return request._zairyu_resident_card
+
+
 def _event(code: str) -> NotificationEvent:
-    event = (
-        NotificationEvent.objects.prefetch_related(
-            "lines__item", "lines__not_for_statuses", "statuses"
-        )
-        .filter(pk=code)
-        .first()
-    )
+    """The event with its lines and statuses, from the reference cache."""
+    event = notification_event(code)
     if event is None:
         raise Http404
     return event
@@ -142,7 +146,7 @@ def _refused(request: HttpRequest, message: str, *, back: str) -> HttpResponse:
 def _check_event(request: HttpRequest, kind: str, event: NotificationEvent) -> HttpResponse | None:
     """Return a refusal page when the user may not file ``event`` as ``kind``, else None."""
     if kind == RESIDENT:
-        card = selectors.resident_card(request.user)
+        card = _resident_card(request)
         if card is None:
             return _refused(request, _no_card_message(), back=reverse("filings:index"))
         if not rules.resident_may_file(event, card.status):
@@ -164,7 +168,7 @@ def _check_event(request: HttpRequest, kind: str, event: NotificationEvent) -> H
             request,
             _(
                 "An organization may file for a resident only the change of its own name or "
-                "address (001 Q20)."
+                "address."
             ),
             back=reverse("filings:organization_events"),
         )
@@ -190,7 +194,7 @@ def _no_card_message() -> str:
 
 def _build_form(request: HttpRequest, kind: str, event: NotificationEvent, data=None, **kwargs):
     if kind == RESIDENT:
-        card = selectors.resident_card(request.user)
+        card = _resident_card(request)
         return forms.ResidentFilingForm(data, event=event, status=card.status, **kwargs)
     organization = selectors.organization_of(request.user)
     if kind == PROXY:
@@ -245,7 +249,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @resident_required
 def resident_events(request: HttpRequest) -> HttpResponse:
     """NF-1: the notifications the resident's status allows, and what is filed elsewhere (Q8)."""
-    card = selectors.resident_card(request.user)
+    card = _resident_card(request)
     events = rules.resident_events(card.status) if card is not None else []
     return render(
         request,
@@ -296,8 +300,16 @@ def _start(request: HttpRequest, kind: str, event_code: str) -> HttpResponse:
     return redirect(_form_url(kind, event.pk, uuid.uuid4()))
 
 
-def _already_filed(request: HttpRequest, token: uuid.UUID) -> HttpResponse | None:
-    filing = selectors.filing_for_token(request.user, token)
+def _already_filed(
+    request: HttpRequest, token: uuid.UUID, known: dict | None = None
+) -> HttpResponse | None:
+    """The filing page, with a note, when this form was already submitted (the back button).
+    ``known``: ``services.previous_filings([token])`` when the view has read it already."""
+    if known is None:
+        filing = selectors.filing_for_token(request.user, token)
+    else:
+        filing = known.get(token)
+        filing = filing if filing is not None and filing.filer_id == request.user.pk else None
     if filing is None:
         return None
     _drop_draft(request, token)
@@ -343,7 +355,7 @@ def _also_to_file_context(event: NotificationEvent) -> dict:
 
 
 def _render_form(request, kind, event, form, token, *, status=None) -> HttpResponse:
-    card = selectors.resident_card(request.user) if kind == RESIDENT else None
+    card = _resident_card(request) if kind == RESIDENT else None
     context = {
         **_also_to_file_context(event),
         "kind": kind,
@@ -400,11 +412,18 @@ def organization_form(request: HttpRequest, event: str, token: uuid.UUID) -> Htt
 _apply = add_service_errors
 
 
-def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID):
+def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID, previous):
+    """Submit through the service of the kind; ``previous``: the token's filing as read by the
+    view (one query for the view's check and the service's)."""
     user = request.user
     if kind == RESIDENT:
         return services.filing_submit_resident(
-            user=user, event=event, items=form.items(), token=token, request=request
+            user=user,
+            event=event,
+            items=form.items(),
+            token=token,
+            request=request,
+            previous=previous,
         )
     if kind == PROXY:
         return services.filing_submit_proxy(
@@ -415,6 +434,7 @@ def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID
             requested_by_resident=form.cleaned_data["requested_by_resident"],
             token=token,
             request=request,
+            previous=previous,
         )
     if rules.is_roster(event):
         return services.filing_submit_organization(
@@ -425,6 +445,7 @@ def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID
             as_of=form.cleaned_data["as_of"],
             token=token,
             request=request,
+            previous=previous,
         )
     return services.filing_submit_organization(
         user=user,
@@ -434,6 +455,7 @@ def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID
         not_bound_to_report=form.cleaned_data.get("not_bound_to_report", False),
         token=token,
         request=request,
+        previous=previous,
     )
 
 
@@ -441,7 +463,8 @@ def _submit(request, kind: str, event: NotificationEvent, form, token: uuid.UUID
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     """The confirmation page (print it to keep a copy, 001 Q71) and the submission."""
-    done = _already_filed(request, token)
+    known = services.previous_filings([token])
+    done = _already_filed(request, token, known)
     if done is not None:
         return done
     draft = _draft(request, token)
@@ -462,7 +485,7 @@ def confirm(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
         if request.POST.get("action") == "change":
             return redirect(_form_url(kind, event.pk, token))
         try:
-            filing = _submit(request, kind, event, form, token)
+            filing = _submit(request, kind, event, form, token, known)
         except ValidationError as exc:
             _apply(form, exc)
             return _render_form(request, kind, event, form, token, status=400)
@@ -494,7 +517,7 @@ def _confirm_context(request, kind, event, form, token) -> dict:
         **_also_to_file_context(event),
     }
     if kind == RESIDENT:
-        card = selectors.resident_card(request.user)
+        card = _resident_card(request)
         context["resident_rows"] = presenters.resident_rows(rules.card_snapshot(card))
     elif not rules.is_roster(event):
         face = form.card_face()

@@ -7,12 +7,14 @@ class MailConfig(AppConfig):
     verbose_name = _("Mail")
 
     def ready(self) -> None:
+        from zairyu.core.broker import MAIL
         from zairyu.core.metrics import register_gauge
         from zairyu.core.work import register_sweeper
 
         from .services import mail_sweep
 
-        register_sweeper("mail", mail_sweep)
+        # Due and abandoned mails, swept on the mail queue like their task.
+        register_sweeper("mail", mail_sweep, queue=MAIL)
         register_gauge(
             "zairyu_mail_unsent",
             "Mails not sent yet, by state (queued, sending, failed).",

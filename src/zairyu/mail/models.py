@@ -37,6 +37,9 @@ class Mail(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
     leased_until = models.DateTimeField(null=True, blank=True)
+    # When a worker was last woken for it (queued with a wake-up, or by the sweeper); empty
+    # while it waits for a retry or its send_at, which nothing has published yet.
+    woken_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
 

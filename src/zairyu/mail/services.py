@@ -18,7 +18,7 @@ from django.template.loader import get_template
 from django.utils import translation
 
 from zairyu.core import clock
-from zairyu.core.work import claim, enqueue_on_commit, lease_until
+from zairyu.core.work import claim, enqueue_on_commit, lease_until, wake_due
 
 from .models import MAIL, Mail, MailAttempt
 
@@ -61,6 +61,7 @@ def mail_queue(
     """
     subject, body = mail_render(template=template, language=language, context=context or {})
     now = clock.now()
+    wake_now = send_at is None or send_at <= now
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">")
     mail = Mail.objects.create(
         created_at=now,
@@ -73,10 +74,12 @@ def mail_queue(
         related_type=related._meta.label_lower if related is not None else "",
         related_id=str(related.pk) if related is not None else "",
         next_attempt_at=send_at or now,
+        # Woken after the commit (below); a mail held until ``send_at`` is woken by the sweeper.
+        woken_at=now if wake_now else None,
     )
     from .tasks import send_mail_task
 
-    if send_at is None or send_at <= now:
+    if wake_now:
         enqueue_on_commit(send_mail_task, mail.pk)
     return mail
 
@@ -148,21 +151,25 @@ def _record_failure(mail: Mail, exc: Exception) -> None:
             to=Mail.State.FAILED if final else Mail.State.QUEUED,
             next_attempt_at=now + retry_delay(mail.attempts),
             leased_until=None,
+            woken_at=None,  # nothing published for the retry: the sweeper wakes it when due
             last_error=error,
         )
         MailAttempt.objects.create(mail=mail, at=now, succeeded=False, error=error)
 
 
 def mail_sweep(*, limit: int = 1000) -> int:
-    """Enqueue mails that are due (retries) or whose worker died; return how many."""
+    """Wake mails that are due (retries, held mails) or whose worker died, unless woken in the
+    last ``ZAIRYU_WAKE_GRACE_SECONDS`` (still queued: ``core.work.wake_due``); return how
+    many."""
     from .tasks import send_mail_task
 
-    ids = list(
-        Mail.objects.filter(_ready(clock.now())).order_by("id").values_list("pk", flat=True)[:limit]
+    return wake_due(
+        Mail.objects.filter(_ready(clock.now())),
+        send_mail_task,
+        grace_seconds=settings.ZAIRYU_WAKE_GRACE_SECONDS,
+        order_by=("id",),
+        limit=limit,
     )
-    for mail_id in ids:
-        send_mail_task.delay(mail_id)
-    return len(ids)
 
 
 def mail_requeue(*, mail: Mail, actor, request=None) -> bool:
@@ -179,6 +186,7 @@ def mail_requeue(*, mail: Mail, actor, request=None) -> bool:
             next_attempt_at=clock.now(),
             attempts=0,
             last_error="",
+            woken_at=clock.now(),  # woken after the commit (below)
         )
         if moved:
             audit_record(

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from zairyu.accounts.models import SERVICE_A_CATEGORIES, SERVICE_N_CATEGORIES, Category
 from zairyu.api.services import may_hold_keys
 
+from . import help_topics
 from .models import Notice
 
 # What each entry point of the top page leads to. The texts follow the agency's Q&A (seeds 001,
@@ -131,3 +132,18 @@ def home(request: HttpRequest) -> HttpResponse:
             "api_keys": may_hold_keys(user),
         },
     )
+
+
+@require_safe
+def help_index(request: HttpRequest) -> HttpResponse:
+    """UX-4: Zairyu's help, one entry per topic."""
+    return render(request, "portal/help/index.html", {"topics": help_topics.TOPICS})
+
+
+@require_safe
+def help_topic(request: HttpRequest, slug: str) -> HttpResponse:
+    """UX-4: one help topic in the reader's language."""
+    topic = help_topics.BY_SLUG.get(slug)
+    if topic is None:
+        raise Http404
+    return HttpResponse(help_topics.topic_template(topic).render({"topic": topic}, request))

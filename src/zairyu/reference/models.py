@@ -581,7 +581,7 @@ class FilingPermission(models.Model):
     several = models.BooleanField(
         _("for several people"),
         default=False,
-        help_text=_("E.g. a legal representative of several minors (002 Q2-12)."),
+        help_text=_("E.g. a legal representative of several minors."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
 

@@ -48,16 +48,35 @@ def statuses_current(on: dt.date) -> list[Status]:
     return [s for s in statuses_by_code().values() if s.is_current(on)]
 
 
+def notification_events() -> list[NotificationEvent]:
+    """Every notification event with its lines (items, the statuses a line is not for) and its
+    statuses, in the table's order; from the reference cache (read only: never change them)."""
+    return cache.cached(
+        "events",
+        lambda: list(
+            NotificationEvent.objects.prefetch_related(
+                "lines__item", "lines__not_for_statuses", "statuses"
+            )
+        ),
+    )
+
+
+def notification_event(code: str) -> NotificationEvent | None:
+    """One event as ``notification_events`` holds it, or None."""
+    by_code = cache.cached("events_by_code", lambda: {e.pk: e for e in notification_events()})
+    return by_code.get(code)
+
+
 def notification_events_for_status(code: str) -> list[NotificationEvent]:
     """Return the Art. 19-16 events a holder of status ``code`` may notify (none for most)."""
     groups = status_by_code(code).notification_groups
     if not groups:
         return []
-    return list(
-        NotificationEvent.objects.filter(
-            article=NotificationEvent.Article.ART_19_16, group__in=groups
-        ).prefetch_related("lines__item", "lines__not_for_statuses")
-    )
+    return [
+        e
+        for e in notification_events()
+        if e.article == NotificationEvent.Article.ART_19_16 and e.group in groups
+    ]
 
 
 # --- nationalities (REF-2) ----------------------------------------------------------------

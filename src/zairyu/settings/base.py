@@ -131,7 +131,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "zairyu.accounts.backends.LockoutBackend",
-    # Listed so that sessions created by the portal's own sign-in view stay valid.
+    # Listed so that sessions signed in before the portal's view named LockoutBackend stay valid.
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
@@ -170,7 +170,11 @@ LANGUAGES = [
     ("pt", _("Portuguese")),
     ("tl", _("Tagalog")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The second holds Django's month and weekday names in Tagalog (Django has no Tagalog catalogue);
+# its name is not "locale", so makemessages does not route messages of nearby code to it.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_calendar"]
+# Formats for the languages Django has none for (Tagalog: zairyu/core/formats/tl).
+FORMAT_MODULE_PATH = ["zairyu.core.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -279,6 +283,12 @@ ZAIRYU_METRICS_TOKEN = env_str("ZAIRYU_METRICS_TOKEN", "")
 # considered abandoned (worker killed) and the sweeper hands it out again.
 ZAIRYU_WORK_LEASE_SECONDS = env_int("ZAIRYU_WORK_LEASE_SECONDS", 300)
 ZAIRYU_SWEEP_SECONDS = env_int("ZAIRYU_SWEEP_SECONDS", 30)
+# The sweeper wakes a waiting row again only when its last wake-up is older than this: until
+# then its message is presumably still queued behind other work (core.work.wake_due). A lost
+# message (a broker restarted empty) is therefore made good after this plus one sweep. The
+# urgent queue (receipt numbers) never holds a backlog, so its grace is short.
+ZAIRYU_WAKE_GRACE_SECONDS = env_int("ZAIRYU_WAKE_GRACE_SECONDS", 300)
+ZAIRYU_URGENT_WAKE_GRACE_SECONDS = env_int("ZAIRYU_URGENT_WAKE_GRACE_SECONDS", 30)
 ZAIRYU_AUDIT_SEAL_SECONDS = env_int("ZAIRYU_AUDIT_SEAL_SECONDS", 5)
 # Service O (OF-3, 004 Q10): completed and withdrawn filings stay in 申込内容照会 this many days
 # after they became final; a daily job deletes them then.

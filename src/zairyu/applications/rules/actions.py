@@ -67,7 +67,7 @@ def refuse_amendment(application: Application, user: User) -> Refusal | None:
         "not_amendable",
         _(
             "This application can no longer be amended online: an officer has opened "
-            "the examination. Contact the office that received it (002 Q4-29)."
+            "the examination. Contact the office that received it."
         ),
     )
 
@@ -131,7 +131,7 @@ def refuse_receipt_method_change(application: Application, user: User) -> Refusa
             "coe_method_fixed",
             _(
                 "The receipt method of a Certificate of Eligibility cannot be changed once "
-                "the application is filed (002 Q5-1, Q8-4, Q8-5). Contact the office that "
+                "the application is filed. Contact the office that "
                 "received the application."
             ),
             field="receipt_method",
@@ -141,7 +141,7 @@ def refuse_receipt_method_change(application: Application, user: User) -> Refusa
             "not_changeable",
             _(
                 "The receipt method can be changed only while the application is submitted "
-                "or under examination (002 Q5-1)."
+                "or under examination."
             ),
             field="receipt_method",
         )

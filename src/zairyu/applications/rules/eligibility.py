@@ -195,7 +195,7 @@ def refuse_client_address(client_ip: str | None) -> Refusal | None:
         "address_not_allowed",
         _(
             "Online applications cannot be made from outside Japan, and your connection does not "
-            "come from an address in Japan (002 Q4-36). Connect from a network in Japan, or apply "
+            "come from an address in Japan. Connect from a network in Japan, or apply "
             "at the counter of a regional immigration services bureau."
         ),
     )

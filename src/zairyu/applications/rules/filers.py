@@ -107,7 +107,7 @@ def refuse_category(user: User, procedure: Procedure | str) -> Refusal | None:
             "coe_recipient",
             _(
                 "Your user ID only receives electronic Certificates of Eligibility applied for at "
-                "a counter; it cannot file applications (002 Q1-1). Apply at the counter of a "
+                "a counter; it cannot file applications. Apply at the counter of a "
                 "regional immigration services bureau, or register as a user who may file."
             ),
             field="procedure",
@@ -234,7 +234,7 @@ def _refuse_commissioning(
             _(
                 "You can apply only for people accepted by organizations that commissioned "
                 "you. Submit the organization's request (依頼書) and pledge to the bureau "
-                "that approved your request for use first (002 Q3-12)."
+                "that approved your request for use first."
             ),
             field="organization",
         )
@@ -243,7 +243,7 @@ def _refuse_commissioning(
             "not_ssw",
             _(
                 "Staff of a registered support organization can apply only for specified "
-                "skilled workers (002 Q3-13). Ask the organization or a lawyer or gyoseishoshi "
+                "skilled workers. Ask the organization or a lawyer or gyoseishoshi "
                 "to apply, or apply at the counter of a regional immigration services bureau."
             ),
             field="status",

@@ -227,8 +227,8 @@ def refuse_receipt_while_abroad(application: Application) -> Refusal | None:
             "applicant_abroad",
             _(
                 "The registry records the applicant as abroad on a re-entry permit. The residence "
-                "card or certificate cannot be received while the applicant is outside Japan "
-                "(002 Q4-18, Q6-3, Q7-3); record the issuance after the return."
+                "card or certificate cannot be received while the applicant is outside Japan; "
+                "record the issuance after the return."
             ),
         )
     return None

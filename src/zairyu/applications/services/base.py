@@ -99,27 +99,6 @@ def _sync(application: Application, locked: Application) -> Application:
     return locked
 
 
-# Columns a full step validation may set.
-_STEP_COLUMNS = (
-    "procedure",
-    "status",
-    "period_requested",
-    "reentry",
-    "other_activity",
-    "relationship",
-    "applicant_name",
-    "applicant_birth_date",
-    "applicant_card",
-    "applicant_person",
-    "applicant_key",
-    "bureau",
-    "organization",
-    "applicant_email",
-    "kanji_name_requested",
-    "receipt_method",
-)
-
-
 # --- versions and stored files -----------------------------------------------------------
 
 

@@ -61,7 +61,7 @@ def _check_amendment(locked: Application, merged: dict[str, Any], *, user: User)
             "procedure_changed",
             _(
                 "The procedure cannot be changed by an amendment. Ask the office to withdraw "
-                "this application and file a new one (002 Q4-31)."
+                "this application and file a new one."
             ),
             field="procedure",
         )

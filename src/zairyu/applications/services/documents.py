@@ -35,7 +35,7 @@ def _document_mode(application: Application, user: User) -> str:
         "not_amendable",
         _(
             "Documents can no longer be attached to this application. If the office asks for "
-            "more documents it opens re-attachment and tells you (002 Q4-3, Q4-5)."
+            "more documents it opens re-attachment and tells you."
         ),
         field="file",
     )
@@ -176,7 +176,7 @@ def document_remove(
                 "not_amendable",
                 _(
                     "Documents of an application under examination cannot be removed. Contact "
-                    "the office that received it (002 Q4-29)."
+                    "the office that received it."
                 ),
                 field="document",
             )
@@ -214,7 +214,7 @@ def photo_set(
                 "not_amendable",
                 _(
                     "The photo can no longer be replaced online. Contact the office that received "
-                    "the application (002 Q5-7)."
+                    "the application."
                 ),
                 field="photo",
             )

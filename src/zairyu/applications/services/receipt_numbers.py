@@ -13,7 +13,7 @@ from django.db.models import F, Q
 
 from zairyu.audit.services import audit_record
 from zairyu.core import clock
-from zairyu.core.work import claim, lease_until
+from zairyu.core.work import claim, lease_until, wake_due
 
 from ..lifecycle import transition
 from ..mails import application_mail
@@ -125,21 +125,19 @@ def receipt_number_assign(*, application_id: int) -> bool:
 
 
 def receipt_sweep(*, limit: int = 1000) -> int:
-    """Re-enqueue submitted applications without a receipt number whose lease ran out or whose
-    task never ran (registered with ``core.work.register_sweeper``: every
-    ``ZAIRYU_SWEEP_SECONDS``, so the number follows within a minute). An application the task
-    never claimed is handed out once it has waited one sweep interval. Uses the partial index
-    ``applications_receipt_idx``. Returns how many were enqueued."""
+    """Wake again submitted applications without a receipt number whose task was lost or whose
+    worker died: not claimed (or the lease ran out) and not woken for
+    ``ZAIRYU_URGENT_WAKE_GRACE_SECONDS`` (``core.work.wake_due``). Registered with
+    ``core.work.register_sweeper`` on the urgent queue, swept every ``ZAIRYU_SWEEP_SECONDS``,
+    so a lost number follows within a minute. Uses the partial index
+    ``applications_receipt_idx``. Returns how many were woken."""
     from ..tasks import receipt_number_task
 
-    now = clock.now()
-    grace = now - dt.timedelta(seconds=settings.ZAIRYU_SWEEP_SECONDS)
-    ids = list(
-        Application.objects.filter(state=S.SUBMITTED, receipt_number__isnull=True)
-        .filter(Q(leased_until__lt=now) | Q(leased_until__isnull=True, state_changed_at__lte=grace))
-        .order_by("state_changed_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+    return wake_due(
+        Application.objects.filter(_receipt_ready(clock.now())),
+        receipt_number_task,
+        grace_seconds=settings.ZAIRYU_URGENT_WAKE_GRACE_SECONDS,
+        since="state_changed_at",
+        order_by=("state_changed_at", "pk"),
+        limit=limit,
     )
-    for pk in ids:
-        receipt_number_task.delay(pk)
-    return len(ids)

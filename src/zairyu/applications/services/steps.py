@@ -60,7 +60,7 @@ def _checked_fields(application: Application, step: str) -> dict[str, Any]:
                 ValidationError(
                     _(
                         "Enter the applicant's notification e-mail address: the provisional "
-                        "and the receipt number are sent to it (002 Q4-30). If the applicant "
+                        "and the receipt number are sent to it. If the applicant "
                         "has no address, enter one where they can read the notices."
                     ),
                     code="applicant_email_required",

@@ -53,10 +53,7 @@ def _final_checks(
     if not documents:
         errors.setdefault("file", []).append(
             ValidationError(
-                _(
-                    "Attach the documents for the activity in Japan as PDF files (002 Q4-1) "
-                    "before submitting."
-                ),
+                _("Attach the documents for the activity in Japan as PDF files before submitting."),
                 code="documents_required",
             )
         )
@@ -67,7 +64,7 @@ def _final_checks(
             ValidationError(
                 _(
                     "Some documents follow later: attach the declaration on attached documents "
-                    "(参考様式9) with what fits now (002 Q4-3)."
+                    "(参考様式9) with what fits now."
                 ),
                 code="declaration_required",
             )

@@ -99,7 +99,7 @@ def _amendable(request: HttpRequest, application_id: int) -> Application | HttpR
             request,
             _(
                 "This application can no longer be changed online: the office has opened "
-                "the examination. Contact the office that received it (002 Q4-29)."
+                "the examination. Contact the office that received it."
             ),
         )
         return redirect("applications:detail", application_id=application.pk)
@@ -248,7 +248,7 @@ def receipt_method(request: HttpRequest, application_id: int) -> HttpResponse:
             request,
             _(
                 "The receipt method can be changed only while the application is Submitted or "
-                "Under examination, and never for a Certificate of Eligibility (002 Q5-1)."
+                "Under examination, and never for a Certificate of Eligibility."
             ),
         )
         return redirect("applications:detail", application_id=application.pk)

@@ -130,7 +130,7 @@ PASSWORD_HISTORY_SIZE = 5
 
 
 class PasswordProfile(models.TextChoices):
-    AGENCY = "agency", gettext_lazy("Agency rule (001 Q47, 004 Q30)")
+    AGENCY = "agency", gettext_lazy("Agency rule")
     NIST = "nist", gettext_lazy("NIST SP 800-63B-4")
 
 

@@ -100,6 +100,7 @@ class OFiling(models.Model):
         verbose_name=_("kind"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta (ofilings_search_idx)
     )
     state = models.CharField(
         _("state"), max_length=20, choices=OFilingState.choices, default=OFilingState.PENDING
@@ -115,6 +116,7 @@ class OFiling(models.Model):
         verbose_name=_("organization"),
         on_delete=models.PROTECT,
         related_name="service_o_filings",
+        db_index=False,  # see Meta (ofilings_org_idx)
     )
     # The bureau with jurisdiction over the organization when it filed (BO-1, BO-4).
     bureau = models.ForeignKey(
@@ -122,6 +124,7 @@ class OFiling(models.Model):
         verbose_name=_("bureau with jurisdiction"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # see Meta (ofilings_bureau_idx)
     )
     event_date = models.DateField(_("date the deadline counts from"), null=True, blank=True)
     deadline = models.DateField(_("deadline"), null=True, blank=True)
@@ -143,11 +146,22 @@ class OFiling(models.Model):
         verbose_name = _("organization filing")
         verbose_name_plural = _("organization filings")
         ordering = ["-filed_at", "-id"]
+        # The foreign keys that lead one of these indexes have no index of their own (issue 17).
         indexes = [
             # 申込内容照会: an organization's filings, newest first.
             models.Index(fields=["organization", "-filed_at"], name="ofilings_org_idx"),
             # The back office's queue: a bureau's filings by state, oldest first.
             models.Index(fields=["bureau", "state", "filed_at"], name="ofilings_bureau_idx"),
+            # The officers' search (BO-4, selectors.ofiling_search; issue 17) by kind, state and
+            # filing dates, newest first, in the officer's bureaus (as filings_search_idx …).
+            models.Index(
+                fields=["kind", "-filed_on", "-filed_at", "state", "bureau"],
+                name="ofilings_search_idx",
+            ),
+            models.Index(
+                fields=["state", "-filed_on", "-filed_at", "bureau"], name="ofilings_state_idx"
+            ),
+            models.Index(fields=["-filed_on", "-filed_at", "bureau"], name="ofilings_filed_idx"),
             # The retention job: final filings by when they became final.
             models.Index(
                 fields=["state_changed_at"],

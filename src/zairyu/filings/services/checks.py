@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from zairyu.accounts.models import User
 from zairyu.cards.models import ResidenceCard
-from zairyu.cards.selectors import card_match
+from zairyu.cards.selectors import TypedCardFace
 from zairyu.core.validators import (
     CorporateNumber,
     DateNotInFuture,
@@ -30,7 +30,7 @@ CARD_FIELDS = ("number", "roman_name", "nationality", "birth_date", "sex", "pref
 
 
 @dataclass(frozen=True)
-class CardFace:
+class CardFace(TypedCardFace):
     """A resident's card data as an organization typed them (common items, REFERENCE.md §2)."""
 
     number: str
@@ -41,16 +41,6 @@ class CardFace:
     prefecture: str
     address: str = ""
 
-    def match(self) -> ResidenceCard | None:
-        return card_match(
-            number=self.number,
-            roman_name=self.roman_name,
-            nationality=self.nationality,
-            birth_date=self.birth_date,
-            sex=self.sex,
-            prefecture=self.prefecture,
-        )
-
     def resident_accounts(self, card: ResidenceCard) -> list[User]:
         """The matched resident's registered accounts (NF-4); a caller filing many at once may
         answer for its whole batch (``registered_resident_accounts_many``)."""
@@ -58,7 +48,7 @@ class CardFace:
 
 
 @dataclass(frozen=True)
-class RosterLine:
+class RosterLine(TypedCardFace):
     """One student of a roster (line number as typed, for error messages)."""
 
     line: int
@@ -67,15 +57,6 @@ class RosterLine:
     nationality: str
     birth_date: dt.date
     sex: str
-
-    def match(self) -> ResidenceCard | None:
-        return card_match(
-            number=self.number,
-            roman_name=self.roman_name,
-            nationality=self.nationality,
-            birth_date=self.birth_date,
-            sex=self.sex,
-        )
 
     def as_content(self) -> dict:
         return {

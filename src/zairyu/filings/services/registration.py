@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from zairyu.cards.selectors import card_match
 from zairyu.core import clock
-from zairyu.core.work import claim, lease_until
+from zairyu.core.work import claim, lease_until, wake_due
 
 from .. import errors, rules
 from ..models import FiledAs, Filing, FilingState
@@ -157,17 +157,16 @@ def filing_register(*, filing_id: int) -> bool:
 
 
 def filing_sweep(*, limit: int = 1000) -> int:
-    """Re-enqueue filings still 登録中 whose lease ran out or whose task never started."""
+    """Wake again the filings still 登録中 whose task never came or whose worker died: not
+    claimed (or the lease ran out) and not woken for ``ZAIRYU_WAKE_GRACE_SECONDS`` — a filing
+    woken more recently is still queued behind the others (``core.work.wake_due``)."""
     from ..tasks import filing_register_task
 
-    now = clock.now()
-    grace = now - dt.timedelta(seconds=settings.ZAIRYU_WORK_LEASE_SECONDS)
     # filings_registering_idx (partial, state = registering) serves this query.
-    ids = list(
-        Filing.objects.filter(state=FilingState.REGISTERING)
-        .filter(Q(leased_until__lt=now) | Q(leased_until__isnull=True, state_changed_at__lt=grace))
-        .values_list("pk", flat=True)[:limit]
+    return wake_due(
+        Filing.objects.filter(_ready(clock.now())),
+        filing_register_task,
+        grace_seconds=settings.ZAIRYU_WAKE_GRACE_SECONDS,
+        since="state_changed_at",
+        limit=limit,
     )
-    for pk in ids:
-        filing_register_task.delay(pk)
-    return len(ids)

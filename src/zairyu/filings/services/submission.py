@@ -197,13 +197,15 @@ def filing_submit_resident(
     items: dict[str, Any],
     token: uuid.UUID,
     request: HttpRequest | None = None,
+    previous: dict[uuid.UUID, Filing] | None = None,
 ) -> Filing:
     """NF-1: a resident files their own Art. 19-16 notification.
 
     The common items come from the registry (the resident's current card), so nothing the
     resident types can disagree with it; the items of the event come from the form.
+    ``previous``: ``previous_filings([token])`` when the caller has read it already.
     """
-    existing = _previous(token, user)
+    existing = _previous(token, user, previous)
     if existing is not None:
         return existing
     card = resident_card(user)
@@ -329,7 +331,7 @@ def _check_proxy_request(event: NotificationEvent, requested_by_resident: bool) 
             "not_proxy_event",
             _(
                 "An organization may file for a resident only the change of its own name or "
-                "address (001 Q20). The resident files other notifications themselves."
+                "address. The resident files other notifications themselves."
             ),
         )
     if not requested_by_resident:
@@ -354,7 +356,7 @@ def _proxy_resident(face: CardFace, event: NotificationEvent) -> tuple[Residence
             "resident_not_registered",
             _(
                 "This resident is not registered with the e-Notification System, so the "
-                "organization cannot file for them (001 Q20). The resident can register and "
+                "organization cannot file for them. The resident can register and "
                 "file themselves, or file at the regional immigration bureau."
             ),
         )

@@ -1,4 +1,9 @@
-"""Start the web server, a Celery worker and Celery beat, and keep them running; Ctrl-C stops all.
+"""Start the web server, two Celery workers and Celery beat, and keep them running; Ctrl-C stops
+all.
+
+The workers: ``worker`` consumes every queue; ``urgent`` (``--urgent-concurrency`` processes)
+consumes only the ``urgent`` and ``mail`` queues, so a receipt number or a mail never waits
+behind a backlog of registrations (docs/decisions/0009-urgent-queue.md).
 
 Used by ``make run`` (one machine; production runs each process under its own supervisor,
 docs/operations.md). Each child runs in its own process group, so that one signal reaches it
@@ -7,8 +12,9 @@ line on the terminal; a child that ran for ``STABLE_SECONDS`` counts as healthy 
 gives up only when one child fails ``MAX_FAST_FAILURES`` times in a row, each time within
 ``STABLE_SECONDS`` of its start: it then stops the others and exits with status 1.
 
-The children's output (worker and beat logs, the web access log) goes to ``var/log/``; the
-terminal shows the start-up, the restarts and, last, the demo log-ins (``demo_logins``).
+The children's output (the workers' and beat's logs, the web access log) goes to ``var/log/``
+(``web.log``, ``worker.log``, ``beat.log``, ``urgent.log``); the terminal shows the start-up,
+the restarts and, last, the demo log-ins (``demo_logins``).
 """
 
 from __future__ import annotations
@@ -109,8 +115,8 @@ class Child:
 
 class Command(BaseCommand):
     help = (
-        "Run web + worker + beat as separate processes and restart any that exits "
-        "(the single-machine default of make run)."
+        "Run web + worker + beat + the urgent worker as separate processes and restart any that "
+        "exits (the single-machine default of make run)."
     )
 
     def add_arguments(self, parser):
@@ -118,6 +124,12 @@ class Command(BaseCommand):
             "--addr", default=None, help="runserver's address (default 127.0.0.1:$PORT or 8000)"
         )
         parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument(
+            "--urgent-concurrency",
+            type=int,
+            default=1,
+            help="processes of the worker that takes only receipt numbers and mails",
+        )
         parser.add_argument(
             "--backoff",
             type=float,
@@ -135,6 +147,7 @@ class Command(BaseCommand):
         *args,
         addr: str | None,
         concurrency: int,
+        urgent_concurrency: int,
         backoff: float,
         no_demo_logins: bool,
         **options,
@@ -146,7 +159,7 @@ class Command(BaseCommand):
         logs = var / "log"
         logs.mkdir(parents=True, exist_ok=True)
         broker.prepare(settings.CELERY_BROKER_URL)
-        commands = self._commands(addr, concurrency, root)
+        commands = self._commands(addr, concurrency, urgent_concurrency, root)
         children = [Child(name, cmd, logs / f"{name}.log") for name, cmd in commands.items()]
         env = {
             **os.environ,
@@ -164,7 +177,8 @@ class Command(BaseCommand):
         for child in children:
             child.start(env, root)
         self.stdout.write(
-            f"Starting web, worker and beat (pids {', '.join(str(c.proc.pid) for c in children)}); "
+            f"Starting web, worker, beat and the urgent worker "
+            f"(pids {', '.join(str(c.proc.pid) for c in children)}); "
             f"their logs are in {self._shown(logs)}/."
         )
         gave_up = self._supervise_all(
@@ -179,8 +193,11 @@ class Command(BaseCommand):
             sys.exit(1)
 
     @staticmethod
-    def _commands(addr: str, concurrency: int, root: Path) -> dict[str, list[str]]:
-        """The command line of each child: the web server, the worker and beat."""
+    def _commands(
+        addr: str, concurrency: int, urgent_concurrency: int, root: Path
+    ) -> dict[str, list[str]]:
+        """The command line of each child: the web server, the worker, beat and the urgent
+        worker (in this order: ``pids a, b, c, d`` on the terminal)."""
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "zairyu"]
         commands = {
@@ -202,6 +219,18 @@ class Command(BaseCommand):
                 "INFO",
                 "--schedule",
                 str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
+            ],
+            "urgent": [
+                *celery,
+                "worker",
+                "-n",
+                "urgent1@%h",
+                "-Q",
+                f"{broker.URGENT},{broker.MAIL}",
+                "--concurrency",
+                str(urgent_concurrency),
+                "--loglevel",
+                "INFO",
             ],
         }
         return commands
@@ -276,8 +305,8 @@ class Command(BaseCommand):
 
     def _announce(self, url: str, logs: Path, no_demo_logins: bool) -> None:
         self.stdout.write(
-            self.style.SUCCESS(f"Zairyu is running on {url}/ (web, worker, beat).")
-            + " Ctrl-C stops all three."
+            self.style.SUCCESS(f"Zairyu is running on {url}/ (web, workers, beat).")
+            + " Ctrl-C stops them all."
         )
         if no_demo_logins:
             return
@@ -299,7 +328,7 @@ class Command(BaseCommand):
             child.kill_group()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.proc.wait(timeout=5)
-        self.stdout.write("Stopped web, worker and beat.")
+        self.stdout.write("Stopped web, workers and beat.")
 
     @staticmethod
     def _shown(path: Path) -> str:
