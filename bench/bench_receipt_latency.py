@@ -15,7 +15,8 @@ Then:
    service (Art. 19-16, a resident's own), the rest copies of it, each with its own token and
    digest (so each is a registration of its own and none supersedes another), written in one
    go and each woken (one ``zairyu.filings.register`` message per filing), as a burst of
-   submissions would;
+   submissions would — before ``serve`` starts, or, with ``--spread S``, in batches of 100
+   over S seconds once it runs (a burst that lasts: beat's sweeps land between the wake-ups);
 2. while they are being registered, ``--count`` service A applications (drafts prepared
    beforehand) are submitted through the service, one every ``--interval`` seconds, and each
    is timed from the start of its submission (validation, writes and the publish of its
@@ -120,52 +121,65 @@ def flush_redis(url: str | None) -> None:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def make_backlog(count: int) -> tuple[int, float]:
-    """File one notification through the service, copy it ``count - 1`` times (登録中), wake
-    each; return (filings waiting, seconds the wake-ups took to publish)."""
+def first_filing() -> int:
+    """File one notification through the service (its wake-up published with its commit)."""
     from django.db import transaction
     from tests.filings.factories import days_ago, make_resident
 
-    from zairyu.core import clock
     from zairyu.filings import services as filing_services
-    from zairyu.filings.models import Filing, FilingState
-    from zairyu.filings.tasks import filing_register_task
     from zairyu.reference.models import NotificationEvent
 
     user, _card = make_resident(roman_name="HOUMU TAROU")
-    event = NotificationEvent.objects.get(pk="con_contract_end")
     with transaction.atomic():
-        first = filing_services.filing_submit_resident(
+        return filing_services.filing_submit_resident(
             user=user,
-            event=event,
+            event=NotificationEvent.objects.get(pk="con_contract_end"),
             items={
                 "event_date": days_ago(3),
                 "org_name": "株式会社法務商事",
                 "org_address": "東京都千代田区",
             },
             token=uuid.uuid4(),
-        )
-    template = Filing.objects.get(pk=first.pk)
+        ).pk
+
+
+def file_copies(template_pk: int, count: int) -> list[int]:
+    """Write ``count`` copies of the filing (登録中, filed now) and wake each; return their ids."""
+    from zairyu.core import clock
+    from zairyu.filings.models import Filing, FilingState
+    from zairyu.filings.tasks import filing_register_task
+
+    template = Filing.objects.get(pk=template_pk)
     fields = [f for f in Filing._meta.concrete_fields if not f.primary_key]
     now = clock.now()
     copies = []
-    for n in range(count - 1):
+    for _ in range(count):
         copy = Filing(**{f.attname: getattr(template, f.attname) for f in fields})
         copy.token = uuid.uuid4()
-        copy.digest = hashlib.sha256(f"bench-receipts-{n}-{copy.token}".encode()).hexdigest()
+        copy.digest = hashlib.sha256(f"bench-receipts-{copy.token}".encode()).hexdigest()
         copy.state = FilingState.REGISTERING
         copy.filed_at = copy.state_changed_at = now
         copy.registered_at = copy.leased_until = None
         copy.attempts = 0
         copies.append(copy)
-    log(f"writing {len(copies)} copies of {template.number}")
-    Filing.objects.bulk_create(copies, batch_size=500)
-    waiting = Filing.objects.filter(state=FilingState.REGISTERING).order_by("pk")
-    ids = list(waiting.values_list("pk", flat=True))
-    started = time.monotonic()
+    written = Filing.objects.bulk_create(copies, batch_size=500)
+    ids = [f.pk for f in written] if all(f.pk for f in written) else None
+    if ids is None:  # a backend that does not return ids: the newest ``count``
+        ids = sorted(Filing.objects.order_by("-pk").values_list("pk", flat=True)[:count])
     for pk in ids:
         filing_register_task.delay(pk)
-    return len(ids), time.monotonic() - started
+    return ids
+
+
+def spread_copies(template_pk: int, count: int, seconds: float, batch: int = 100) -> None:
+    """``file_copies`` in batches of ``batch``, evenly over ``seconds`` (a burst of
+    submissions that lasts, or a bulk file: the sweeps of beat land between the wake-ups)."""
+    batches = max(count // batch, 1)
+    due = time.monotonic()
+    for n in range(batches):
+        time.sleep(max(due - time.monotonic(), 0))
+        due += seconds / batches
+        file_copies(template_pk, count // batches + (1 if n < count % batches else 0))
 
 
 def prepare_drafts(count: int) -> list:
@@ -307,6 +321,13 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=120, help="then, at most, for the queues to empty"
     )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0,
+        help="file and wake the notifications over this many seconds once serve is up "
+        "(default: all at once before it starts)",
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--broker-url", default=os.environ.get("CELERY_BROKER_URL"))
     parser.add_argument("--pg-database", default="zairyu_bench_receipts")
@@ -346,10 +367,12 @@ def main() -> None:
         emit("load_average_before", os.getloadavg()[0], digits=2)
         log(f"preparing {args.count} drafts")
         drafts = prepare_drafts(args.count)
-        log(f"filing and waking {args.filings} notifications")
-        waiting, publish_seconds = make_backlog(args.filings)
-        emit("filings_woken", waiting, "filings")
-        emit("wakeups_publish_time", publish_seconds, "s")
+        template = first_filing()
+        if not args.spread:
+            log(f"filing and waking {args.filings} notifications")
+            published = time.monotonic()
+            file_copies(template, args.filings - 1)
+            emit("wakeups_publish_time", time.monotonic() - published, "s")
         connection.close()
         port = harness.free_port()
         out = (var / "serve.out").open("w")
@@ -362,7 +385,11 @@ def main() -> None:
         )
         wait_for(lambda: "Zairyu is running" in (var / "serve.out").read_text(), 180, "serve", 0.2)
         began = time.monotonic()
-        log(f"serve is up; submitting {args.count} applications every {args.interval} s")
+        if args.spread:
+            log(f"serve is up; filing and waking {args.filings} notifications in {args.spread} s")
+            spread_copies(template, args.filings - 1, args.spread)
+        emit("filings_woken", args.filings, "filings")
+        log(f"submitting {args.count} applications every {args.interval} s")
         started, backlog = submit_all(drafts, args.interval)
         numbers, mails, drained, queued = latencies(started, args.timeout, began)
         emit("backlog_at_first_submission", backlog[0], "filings")
@@ -373,7 +400,7 @@ def main() -> None:
             emit("backlog_left_after_timeout", registering(), "filings")
         else:
             emit("backlog_drained_after", drained, "s")
-            emit("registrations_per_second", waiting / drained, "filings/s")
+            emit("registrations_per_second", args.filings / drained, "filings/s")
             for name, count in queued.items():
                 emit(f"queued_when_drained_{name}", count, "messages")
         log(f"letting the queues empty (at most {args.settle:.0f} s)")

@@ -22,7 +22,8 @@ national generation alone takes about half an hour)::
   rounds in which every search runs once, so that a busy moment of the shared machine falls
   on every search alike.
 - **Figures**: ``NAME_small_median``, ``_small_p95``, ``_national_median``, ``_national_p95``
-  (ms), ``NAME_ratio_median`` and ``_ratio_p95`` (national / small); ``searches_within_2x``.
+  (ms), ``NAME_ratio_median`` and ``_ratio_p95`` (national / small), ``NAME_small_results`` /
+  ``_national_results`` (the median count the page showed); ``searches_within_2x``.
 - ``--before`` (national database only): the same searches with the query shapes as they were
   before issue 17 (``scale_searches.BEFORE``) and without its indexes, the redundant foreign
   key indexes it removed put back, all inside a transaction that is rolled back
@@ -98,28 +99,30 @@ def child(args: argparse.Namespace) -> int:
     samples = scale_searches.samples(rng, officers)
     found = measure(scale_searches.SEARCHES, names, samples, rng, args.runs, args.warmup)
     for name in names:
-        print(RESULT_PREFIX + json.dumps({"name": name, "ms": found[name]}), flush=True)
+        print(RESULT_PREFIX + json.dumps({"name": name, **found[name]}), flush=True)
     if args.before:
-        for name, times in measure_before(names, samples, rng, args.before_runs).items():
-            print(RESULT_PREFIX + json.dumps({"name": f"{name}_before", "ms": times}), flush=True)
+        for name, record in measure_before(names, samples, rng, args.before_runs).items():
+            print(RESULT_PREFIX + json.dumps({"name": f"{name}_before", **record}), flush=True)
     return 0
 
 
 def measure(searches: dict, names: list[str], samples, rng, runs: int, warmup: int) -> dict:
-    """``warmup`` + ``runs`` rounds of every search, fresh criteria each time; ms per run."""
+    """``warmup`` + ``runs`` rounds of every search, fresh criteria each time: ms per run and
+    the results found (the count) per run."""
     import scale_searches
 
-    times: dict[str, list[float]] = {name: [] for name in names}
+    found: dict[str, dict] = {name: {"ms": [], "rows": []} for name in names}
     for round_number in range(warmup + runs):
         for name in names:
             queryset = searches[name](samples, rng)
             started = time.perf_counter()
-            scale_searches.evaluate(queryset)
+            count = scale_searches.evaluate(queryset)
             if round_number >= warmup:
-                times[name].append((time.perf_counter() - started) * 1000)
+                found[name]["ms"].append((time.perf_counter() - started) * 1000)
+                found[name]["rows"].append(count)
         if round_number == warmup:
             harness.log(f"measuring {runs} rounds of {len(names)} searches")
-    return times
+    return found
 
 
 def measure_before(names: list[str], samples, rng, runs: int) -> dict:
@@ -213,20 +216,23 @@ def run_child(size: str, url: str, args: argparse.Namespace) -> dict[str, list[f
     for line in result.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             record = json.loads(line.removeprefix(RESULT_PREFIX))
-            found[record["name"]] = record["ms"]
+            found[record.pop("name")] = record
     return found
 
 
-def report(results: dict[str, dict[str, list[float]]], limit: float = 2.0) -> None:
+def report(results: dict[str, dict[str, dict]], limit: float = 2.0) -> None:
+    """Per search: median and p95 at each size, their ratios, the median number of results;
+    the ``--before`` figures when there are."""
     within = 0
     names = [n for n in results["small"] if not n.endswith("_before")]
     for name in names:
-        small, national = results["small"][name], results["national"][name]
         figures = {}
-        for size, times in (("small", small), ("national", national)):
-            figures[size] = (statistics.median(times), percentile(times, 0.95))
+        for size in SIZES:
+            record = results[size][name]
+            figures[size] = (statistics.median(record["ms"]), percentile(record["ms"], 0.95))
             harness.emit(f"{name}_{size}_median", figures[size][0], "ms", digits=2)
             harness.emit(f"{name}_{size}_p95", figures[size][1], "ms", digits=2)
+            harness.emit(f"{name}_{size}_results", statistics.median(record["rows"]), "rows")
         ratio_median = figures["national"][0] / figures["small"][0]
         ratio_p95 = figures["national"][1] / figures["small"][1]
         harness.emit(f"{name}_ratio_median", ratio_median, "x", digits=2)
@@ -234,10 +240,8 @@ def report(results: dict[str, dict[str, list[float]]], limit: float = 2.0) -> No
         within += ratio_median <= limit and ratio_p95 <= limit
         before = results["national"].get(f"{name}_before")
         if before:
-            harness.emit(
-                f"{name}_before_national_median", statistics.median(before), "ms", digits=2
-            )
-            harness.emit(f"{name}_before_national_p95", percentile(before, 0.95), "ms", digits=2)
+            harness.emit(f"{name}_before_national_median", statistics.median(before["ms"]), "ms")
+            harness.emit(f"{name}_before_national_p95", percentile(before["ms"], 0.95), "ms")
     harness.emit("searches_within_2x", f"{within}/{len(names)}")
 
 
